@@ -1,0 +1,1 @@
+"""replenish: proactive replenishment scheduler."""

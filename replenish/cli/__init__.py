@@ -1,0 +1,30 @@
+"""The ``replenish`` command. Each group of commands lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from replenish.cli import tank
+
+app = typer.Typer(
+    name="replenish",
+    help="Proactive replenishment: know when each customer runs out, and knock first.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+
+@app.callback()
+def main() -> None:
+    """replenish: the shop's notebook and its nightly plan.
+
+    Start with `replenish init --demo`, then `replenish forecast`.
+    """
+
+
+tank.register(app)
+
+__all__ = ["app"]

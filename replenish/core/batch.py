@@ -1,0 +1,192 @@
+"""The nightly forecast for many tanks at once: the same math as ``depletion``, on arrays.
+
+``forecast_many`` takes one array per ``RateState`` field (what the database keeps
+per tank) and returns arrays of the forecast. It equals ``depletion.forecast`` tank
+by tank (tests/core/test_batch.py checks this) except that hold periods are not
+applied here: tanks with holds go through the scalar ``depletion.forecast``.
+Times are float seconds since the Unix epoch (UTC); dates come back as numpy
+``datetime64[D]`` in the shop's zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from statistics import NormalDist
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from replenish.core.consumption import DAY, ForecastParams
+from replenish.core.depletion import drop_size
+
+__all__ = ["StateArrays", "ForecastArrays", "forecast_many", "local_dates"]
+
+F = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class StateArrays:
+    """Per-tank state as parallel arrays (NaN where a value is absent)."""
+
+    capacity: F
+    prior_mean: F
+    prior_sd: F
+    eta: F
+    lam: F
+    t_ref: F  # epoch seconds; NaN when no data was ever folded
+    level: F
+    level_var: F
+    level_at: F
+    pending_at: F  # NaN when nothing is pending
+    pending_y: F
+    pending_var: F
+    pending_z: F
+
+
+@dataclass(frozen=True)
+class ForecastArrays:
+    rate: F
+    rate_sd: F
+    level_now: F
+    runout_p10: F  # epoch seconds
+    runout_p50: F
+    runout_p90: F
+    order_by: npt.NDArray[np.datetime64]
+    drop_size: F
+    drop_fits: npt.NDArray[np.bool_]
+
+
+def _posterior(s: StateArrays, now: float, params: ForecastParams) -> tuple[F, F]:
+    has_ref = ~np.isnan(s.t_ref)
+    age = np.where(has_ref, np.maximum(now - np.nan_to_num(s.t_ref), 0.0) / DAY, 0.0)
+    factor = 0.5 ** (age / params.half_life_days)
+    eta_d = s.eta * factor
+    lam_d = s.lam * factor
+    p0 = 1.0 / s.prior_sd**2
+    eta = s.prior_mean * p0 + eta_d
+    lam = p0 + lam_d
+    pend = ~np.isnan(s.pending_at)
+    if pend.any():
+        ref = np.where(has_ref, np.maximum(np.nan_to_num(s.t_ref), now), now)
+        p_age = np.maximum(ref - np.nan_to_num(s.pending_at), 0.0) / DAY
+        absz = np.abs(np.nan_to_num(s.pending_z))
+        damp = np.where(absz > 0, np.minimum(1.0, params.outlier_z / np.where(absz > 0, absz, 1)),
+                        1.0)
+        w = np.where(pend, 0.5 ** (p_age / params.half_life_days) * damp, 0.0)
+        var = np.where(pend, s.pending_var, 1.0)
+        eta = eta + w * np.nan_to_num(s.pending_y) / var
+        lam = lam + w / var
+    return eta / lam, 1.0 / lam
+
+
+def _run_out_days(p: float, level: F, level_var: F, m: F, s: F, b: F,
+                  horizon: float) -> F:
+    z = NormalDist().inv_cdf(p)
+    a = s**2
+    qa = m * m - z * z * a
+    qb = -(2 * m * level + z * z * b)
+    qc = level * level - z * z * level_var
+    pivot = level / m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if z == 0:
+            out = pivot
+        elif z > 0:
+            disc = np.maximum(qb * qb - 4 * qa * qc, 0.0)
+            root = (-qb + np.sqrt(disc)) / (2 * qa)
+            out = np.where(qa <= 0, horizon, np.maximum(root, pivot))
+        else:
+            disc = np.maximum(qb * qb - 4 * qa * qc, 0.0)
+            small = np.abs(qa) < 1e-300
+            r1 = (-qb - np.sqrt(disc)) / (2 * qa)
+            r2 = (-qb + np.sqrt(disc)) / (2 * qa)
+            quad = np.where((r1 >= 0) & (r1 <= pivot), r1, r2)
+            root = np.where(small, -qc / qb, quad)
+            root = np.minimum(np.maximum(root, 0.0), pivot)
+            out = np.where(qc <= 0, 0.0, root)
+    out = np.minimum(out, horizon)
+    return np.where(level <= 0, 0.0, out)
+
+
+def _local_seconds(epoch_seconds: F, tz: ZoneInfo) -> F:
+    """Wall-clock seconds since 1970-01-01 00:00 local, for UTC moments."""
+    hours = np.floor(epoch_seconds / 3600.0)
+    unique, inverse = np.unique(hours, return_inverse=True)
+    offsets = np.array([
+        _offset(datetime.fromtimestamp(h * 3600.0, UTC), tz) for h in unique
+    ])
+    return np.asarray(epoch_seconds + offsets[inverse], dtype=np.float64)
+
+
+def _offset(moment: datetime, tz: ZoneInfo) -> float:
+    delta = moment.astimezone(tz).utcoffset()
+    assert delta is not None
+    return delta.total_seconds()
+
+
+def local_dates(epoch_seconds: F, tz: ZoneInfo) -> npt.NDArray[np.datetime64]:
+    """Local calendar dates of UTC moments, exact across daylight-saving changes."""
+    local = _local_seconds(epoch_seconds, tz)
+    return np.floor(local / DAY).astype("int64").astype("datetime64[D]")
+
+
+def forecast_many(s: StateArrays, *, now: datetime, tz: ZoneInfo, bag_sizes: Sequence[float],
+                  min_drop: float, params: ForecastParams,
+                  delivery_by: time = time(18, 0)) -> ForecastArrays:
+    """Forecast every tank in ``s`` (all of one product: one bag list and minimum)."""
+    t_now = now.timestamp()
+    mean, var = _posterior(s, t_now, params)
+    rate = np.maximum(mean, 0.02 * s.prior_mean)
+    rate_sd = np.sqrt(var)
+    daily_sd = params.daily_cv * s.prior_mean
+    horizon = params.horizon_days
+
+    def moment(p: float) -> F:
+        days = _run_out_days(p, s.level, s.level_var, rate, rate_sd, daily_sd**2, horizon)
+        return s.level_at + days * DAY
+
+    p10, p50, p90, risky = moment(0.1), moment(0.5), moment(0.9), moment(params.risk)
+    # the order-by date: the risky moment's local date, or the day before if it falls
+    # before the delivery hour
+    local = _local_seconds(risky, tz)
+    risky_day = np.floor(local / DAY)
+    cut = delivery_by.hour * 3600 + delivery_by.minute * 60 + delivery_by.second
+    day = np.where(local - risky_day * DAY >= cut, risky_day, risky_day - 1).astype("int64")
+    order_by = day.astype("datetime64[D]")
+    arrive = _epoch_of_local(order_by, delivery_by, tz)
+    arrive = np.maximum(arrive, s.level_at)
+    used_then = rate * np.maximum(arrive - s.level_at, 0.0) / DAY
+    level_then = np.clip(s.level - used_then, 0.0, s.capacity)
+    room = s.capacity - level_then
+    sizes = _drop_sizes(room, bag_sizes, min_drop)
+    used_now = rate * np.maximum(t_now - s.level_at, 0.0) / DAY
+    return ForecastArrays(
+        rate=rate, rate_sd=rate_sd,
+        level_now=np.clip(s.level - used_now, 0.0, s.capacity),
+        runout_p10=p10, runout_p50=p50, runout_p90=p90,
+        order_by=order_by, drop_size=sizes, drop_fits=sizes <= room + 1e-9,
+    )
+
+
+def _epoch_of_local(days: npt.NDArray[np.datetime64], at: time, tz: ZoneInfo) -> F:
+    """Epoch seconds of the local wall time ``at`` on each local date."""
+    as_int = days.astype("datetime64[D]").astype("int64")
+    unique, inverse = np.unique(as_int, return_inverse=True)
+    epoch0 = datetime(1970, 1, 1).date()
+    starts = np.array([
+        datetime.combine(epoch0 + timedelta(days=int(d)), at, tzinfo=tz).timestamp()
+        for d in unique
+    ])
+    return np.asarray(starts[inverse], dtype=np.float64)
+
+
+def _drop_sizes(room: F, bag_sizes: Sequence[float], min_drop: float) -> F:
+    # the bag grid is coarse: round each room down to the grid of thousandths once,
+    # then look each distinct value up (the scalar function caches)
+    grid = np.floor(np.maximum(room, 0.0) * 1000 + 1e-6) / 1000
+    unique, inverse = np.unique(grid, return_inverse=True)
+    sizes = np.array([drop_size(float(r), bag_sizes=bag_sizes, min_drop=min_drop)
+                      for r in unique])
+    return np.asarray(sizes[inverse], dtype=np.float64)

@@ -1,0 +1,463 @@
+"""How fast a household uses a product: a prior from the household, learned from levels.
+
+The model (docs/forecasting.md works it through for a family of five):
+
+* The daily rate ``r`` has a normal prior ``N(m0, s0²)``: ``m0`` is the sum over the
+  household of (members of each kind × the product's per-person daily use), times the
+  "eats at home" factor; ``s0 = prior_cv × m0``.
+* Between two known levels, ``used = level after the earlier event − level before the
+  later one`` over ``d`` days of consumption (hold days do not count). The interval
+  says ``y = used / d ≈ r`` with variance ``(daily_sd² d + err0² + err1²) / d²``.
+* Intervals are combined with the prior in information form, each weighted by
+  ``0.5 ** (age / half_life_days)`` so that recent intervals count more.
+* An interval that ends at an unknown level is *censored*: a drop of ``q`` into a tank
+  whose level was not measured says the tank had room (``used ≥ L0 − (capacity − q)``);
+  a reading of zero says the tank ran empty at some point before (``used = L0`` in at
+  most ``d`` days). Both give a lower bound on ``r``, applied by moment matching
+  (the truncated-normal update), never taken at face value.
+* An interval far from the current estimate (``|z| > outlier_z``) is held as *pending*:
+  if the next interval agrees with the estimate, it was an outlier (a party, a top-up
+  from another shop) and counts with its weight damped by ``outlier_z / |z|``;
+  if the next interval deviates the same way, habits changed: the history before them
+  is discounted by ``change_discount`` and both count in full.
+* A household change re-centres the prior and rescales the history to the new prior
+  (the household keeps its habits relative to the prior), discounted by
+  ``household_discount``.
+
+Everything is sequential: ``observe(state, event)`` folds one event into a small
+``RateState``. Folding a tank's whole history gives the same state as updating it
+event by event as they arrive, which is what the nightly job relies on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from replenish.core.household import Household, Prior, prior_rate
+
+__all__ = [
+    "DropEvent",
+    "ForecastParams",
+    "Household",
+    "HouseholdEvent",
+    "Prior",
+    "Rate",
+    "RateState",
+    "ReadingEvent",
+    "OutOfOrderError",
+    "effective_days",
+    "merge_holds",
+    "estimate_rate",
+    "fold",
+    "observe",
+    "prior_rate",
+    "rate_of",
+    "start_state",
+]
+
+DAY = 86400.0
+_MIN_DAYS = 0.5  # intervals shorter than this teach nothing about the rate
+
+
+def _check(name: str, value: float, *, low: float, high: float = math.inf,
+           low_open: bool = False) -> None:
+    if not math.isfinite(value) or value < low or value > high or (low_open and value == low):
+        bound = f"> {low:g}" if low_open else f">= {low:g}"
+        upper = "" if high == math.inf else f" and <= {high:g}"
+        raise ValueError(f"{name} must be {bound}{upper}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class ForecastParams:
+    """Knobs of the forecast (the ``[forecast]`` section of settings.toml)."""
+
+    risk: float = 0.02
+    half_life_days: float = 45.0
+    prior_cv: float = 0.35
+    daily_cv: float = 0.25
+    outlier_z: float = 3.0
+    household_discount: float = 0.3
+    change_discount: float = 0.05
+    horizon_days: float = 3650.0
+
+    def __post_init__(self) -> None:
+        _check("risk", self.risk, low=0, high=0.5, low_open=True)
+        _check("half_life_days", self.half_life_days, low=0, low_open=True)
+        _check("prior_cv", self.prior_cv, low=0, low_open=True)
+        _check("daily_cv", self.daily_cv, low=0, low_open=True)
+        _check("outlier_z", self.outlier_z, low=0, low_open=True)
+        _check("household_discount", self.household_discount, low=0, high=1, low_open=True)
+        _check("change_discount", self.change_discount, low=0, high=1, low_open=True)
+        _check("horizon_days", self.horizon_days, low=1)
+
+
+# --- events -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReadingEvent:
+    """A level seen at ``at`` (product units), with its measurement error (sd)."""
+
+    at: datetime
+    level: float
+    error: float
+
+
+@dataclass(frozen=True)
+class DropEvent:
+    """A delivery of ``quantity``; ``level_before``/``level_after`` are None when unknown."""
+
+    at: datetime
+    quantity: float
+    level_before: float | None
+    level_after: float | None
+    error: float
+
+
+@dataclass(frozen=True)
+class HouseholdEvent:
+    """The household changed at ``at``: this is its new prior."""
+
+    at: datetime
+    prior: Prior
+
+
+Event = ReadingEvent | DropEvent | HouseholdEvent
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An interval that disagrees with the estimate, waiting for the next one to judge it."""
+
+    at: datetime
+    y: float
+    var: float
+    z: float
+
+
+@dataclass(frozen=True)
+class RateState:
+    """Everything the forecast remembers about one tank between events.
+
+    ``eta``/``lam`` are the data's information (Σ w·y/v and Σ w/v) valued at ``t_ref``;
+    ``level``/``level_var`` the last level estimate at ``level_at``.
+    """
+
+    capacity: float
+    prior: Prior
+    eta: float = 0.0
+    lam: float = 0.0
+    t_ref: datetime | None = None
+    level: float | None = None
+    level_var: float = 0.0
+    level_at: datetime | None = None
+    pending: Pending | None = None
+    intervals: int = 0
+    outliers: tuple[datetime, ...] = ()
+    changes: tuple[datetime, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Rate:
+    """The learned daily use: ``mean`` ± ``sd`` (product units a day)."""
+
+    mean: float
+    sd: float
+    prior: Prior
+    intervals: int
+    outliers: tuple[datetime, ...] = ()
+    changes: tuple[datetime, ...] = ()
+    pending: bool = False
+
+    def __post_init__(self) -> None:
+        if not (self.mean > 0 and self.sd > 0):
+            raise ValueError(f"a rate needs a positive mean and sd, got {self.mean}, {self.sd}")
+
+
+def start_state(prior: Prior, *, capacity: float) -> RateState:
+    _check("capacity", capacity, low=0, low_open=True)
+    return RateState(capacity=capacity, prior=prior)
+
+
+# --- time ---------------------------------------------------------------------------------
+
+
+def merge_holds(holds: Sequence[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Hold periods sorted, with overlapping or touching ones merged."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(holds):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def effective_days(start: datetime, end: datetime,
+                   holds: Sequence[tuple[datetime, datetime]] = ()) -> float:
+    """Days of consumption between ``start`` and ``end``: hold periods consume nothing."""
+    if end <= start:
+        return 0.0
+    total = (end - start).total_seconds()
+    for h_start, h_end in merge_holds(holds):
+        lo, hi = max(start, h_start), min(end, h_end)
+        if hi > lo:
+            total -= (hi - lo).total_seconds()
+    return max(total, 0.0) / DAY
+
+
+def _decay(state: RateState, at: datetime, params: ForecastParams) -> RateState:
+    if state.t_ref is None:
+        return replace(state, t_ref=at)
+    days = (at - state.t_ref).total_seconds() / DAY
+    if days <= 0:
+        return state
+    factor = 0.5 ** (days / params.half_life_days)
+    return replace(state, eta=state.eta * factor, lam=state.lam * factor, t_ref=at)
+
+
+def _weight_at(t: datetime, ref: datetime, params: ForecastParams) -> float:
+    days = max((ref - t).total_seconds() / DAY, 0.0)
+    return float(0.5 ** (days / params.half_life_days))
+
+
+# --- the posterior ------------------------------------------------------------------------
+
+
+def _posterior(state: RateState, *, with_pending: bool,
+               params: ForecastParams) -> tuple[float, float]:
+    """Mean and variance of the rate (information form), optionally with a damped pending."""
+    p0 = 1.0 / state.prior.sd**2
+    eta = state.prior.mean * p0 + state.eta
+    lam = p0 + state.lam
+    pend = state.pending
+    if with_pending and pend is not None and state.t_ref is not None:
+        w = _weight_at(pend.at, state.t_ref, params) * _damping(pend.z, params)
+        eta += w * pend.y / pend.var
+        lam += w / pend.var
+    return eta / lam, 1.0 / lam
+
+
+def _damping(z: float, params: ForecastParams) -> float:
+    return min(1.0, params.outlier_z / abs(z)) if z else 1.0
+
+
+def _add(state: RateState, at: datetime, y: float, var: float, weight: float,
+         params: ForecastParams) -> RateState:
+    assert state.t_ref is not None
+    w = weight * _weight_at(at, state.t_ref, params)
+    return replace(state, eta=state.eta + w * y / var, lam=state.lam + w / var,
+                   intervals=state.intervals + 1)
+
+
+def _daily_sd(state: RateState, params: ForecastParams) -> float:
+    return params.daily_cv * state.prior.mean
+
+
+def _learn_interval(state: RateState, at: datetime, used: float, days: float,
+                    end_error: float, params: ForecastParams) -> RateState:
+    """Fold one fully observed interval, with the outlier / habit-change logic."""
+    y = used / days
+    var = (_daily_sd(state, params) ** 2 * days + state.level_var + end_error**2) / days**2
+    mean, post_var = _posterior(state, with_pending=False, params=params)
+    z = (y - mean) / math.sqrt(post_var + var)
+    pend = state.pending
+    if abs(z) <= params.outlier_z:
+        if pend is not None:  # the pending interval was a one-off: keep it, damped
+            state = _add(state, pend.at, pend.y, pend.var, _damping(pend.z, params), params)
+            state = replace(state, outliers=state.outliers + (pend.at,), pending=None)
+        return _add(state, at, y, var, 1.0, params)
+    if pend is not None and (pend.z > 0) == (z > 0):  # two in a row: habits changed
+        state = replace(state, eta=state.eta * params.change_discount,
+                        lam=state.lam * params.change_discount, pending=None,
+                        changes=state.changes + (pend.at,))
+        state = _add(state, pend.at, pend.y, pend.var, 1.0, params)
+        return _add(state, at, y, var, 1.0, params)
+    if pend is not None:  # opposite directions: the earlier one was a one-off
+        state = _add(state, pend.at, pend.y, pend.var, _damping(pend.z, params), params)
+        state = replace(state, outliers=state.outliers + (pend.at,))
+    return replace(state, pending=Pending(at=at, y=y, var=var, z=z))
+
+
+def _learn_lower_bound(state: RateState, bound: float, var: float) -> RateState:
+    """Moment-match the posterior to ``r ≥ bound`` seen through noise ``var``.
+
+    The result is written back as data information, so later decay treats it
+    like any other interval.
+    """
+    p0 = 1.0 / state.prior.sd**2
+    eta_all = state.prior.mean * p0 + state.eta
+    lam_all = p0 + state.lam
+    m, s2 = eta_all / lam_all, 1.0 / lam_all
+    sigma = math.sqrt(s2 + var)
+    z = (m - bound) / sigma
+    lam_ratio = _mills(z)
+    m_new = m + s2 * lam_ratio / sigma
+    s2_new = s2 * (1.0 - (s2 / sigma**2) * lam_ratio * (lam_ratio + z))
+    s2_new = max(s2_new, s2 * 1e-3)
+    lam_new = 1.0 / s2_new
+    eta_new = m_new * lam_new
+    return replace(state, eta=eta_new - state.prior.mean * p0, lam=lam_new - p0)
+
+
+def _mills(z: float) -> float:
+    """φ(z)/Φ(z), stable for very negative z."""
+    if z < -30:
+        return -z
+    phi = math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+    cdf = 0.5 * math.erfc(-z / math.sqrt(2))
+    return phi / cdf if cdf > 0 else -z
+
+
+# --- folding events -----------------------------------------------------------------------
+
+
+class OutOfOrderError(ValueError):
+    """An event older than what the state has already folded: refold the whole history."""
+
+
+def observe(state: RateState, event: Event, *, params: ForecastParams,
+            holds: Sequence[tuple[datetime, datetime]] = ()) -> RateState:
+    """Fold one event into the state. Events must come in time order.
+
+    Raises OutOfOrderError for an event older than the last one folded.
+    """
+    last = max((t for t in (state.t_ref, state.level_at) if t is not None), default=None)
+    if last is not None and event.at < last:
+        raise OutOfOrderError(
+            f"event at {event.at.isoformat()} is older than the state ({last.isoformat()})")
+    state = _decay(state, event.at, params)
+    if isinstance(event, HouseholdEvent):
+        return _change_household(state, event, params)
+    cap = state.capacity
+    if isinstance(event, ReadingEvent):
+        level = min(max(event.level, 0.0), cap)
+        state = _close_interval(state, event.at, level, event.error, params, holds)
+        return replace(state, level=level, level_var=event.error**2, level_at=event.at)
+    # a drop
+    if event.level_before is not None:
+        before = min(max(event.level_before, 0.0), cap)
+        state = _close_interval(state, event.at, before, event.error, params, holds)
+        before_var = event.error**2
+    else:
+        state, before, before_var = _close_unknown(state, event, params, holds)
+    if event.level_after is not None:
+        after = min(max(event.level_after, 0.0), cap)
+        after_var = event.error**2
+    else:
+        after, after_var = before + event.quantity, before_var
+        if after > cap:
+            state = replace(state, notes=state.notes[-4:] + (
+                f"{event.at.date()}: drop of {event.quantity:g} did not fit", ))
+            after = cap
+    return replace(state, level=after, level_var=after_var, level_at=event.at)
+
+
+def _close_interval(state: RateState, at: datetime, level: float, error: float,
+                    params: ForecastParams,
+                    holds: Sequence[tuple[datetime, datetime]]) -> RateState:
+    if state.level is None or state.level_at is None:
+        return state
+    days = effective_days(state.level_at, at, holds)
+    if days < _MIN_DAYS:
+        return state
+    if level <= 0.0:  # empty: it ran out some time before; used all of it in <= days
+        var = (_daily_sd(state, params) ** 2 * days + state.level_var) / days**2
+        return _learn_lower_bound(state, state.level / days, var)
+    return _learn_interval(state, at, state.level - level, days, error, params)
+
+
+def _close_unknown(state: RateState, event: DropEvent, params: ForecastParams,
+                   holds: Sequence[tuple[datetime, datetime]]
+                   ) -> tuple[RateState, float, float]:
+    """A drop whose level before was not measured: censored learning, estimated level."""
+    cap = state.capacity
+    room = cap - event.quantity
+    if state.level is None or state.level_at is None:
+        # first ever event: assume the drop filled what was there up to at most full
+        return state, max(room, 0.0) / 2, (max(room, 0.0) / 2) ** 2 / 3
+    level = state.level
+    days = effective_days(state.level_at, event.at, holds)
+    if days >= _MIN_DAYS and room < level:
+        var = (_daily_sd(state, params) ** 2 * days + state.level_var + event.error**2) / days**2
+        state = _learn_lower_bound(state, (level - room) / days, var)
+    mean, rate_var = _posterior(state, with_pending=True, params=params)
+    pred = level - mean * days
+    pred_var = state.level_var + rate_var * days**2 + _daily_sd(state, params) ** 2 * days
+    lo, hi = 0.0, max(room, 0.0)
+    before, before_var = _truncated_normal(pred, max(pred_var, 1e-12), lo, hi)
+    return state, before, before_var
+
+
+def _truncated_normal(mu: float, var: float, lo: float, hi: float) -> tuple[float, float]:
+    """Mean and variance of N(mu, var) restricted to [lo, hi]."""
+    if hi <= lo:
+        return lo, 0.0
+    sd = math.sqrt(var)
+    a, b = (lo - mu) / sd, (hi - mu) / sd
+    pa, pb = _phi(a), _phi(b)
+    ca, cb = _cdf(a), _cdf(b)
+    mass = cb - ca
+    if mass < 1e-12:  # all the mass is outside: clamp to the nearer end
+        return (lo if mu < lo else hi), 0.0
+    mean = mu + sd * (pa - pb) / mass
+    var_t = var * (1 + (a * pa - b * pb) / mass - ((pa - pb) / mass) ** 2)
+    return min(max(mean, lo), hi), max(var_t, 0.0)
+
+
+def _phi(z: float) -> float:
+    return math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi) if math.isfinite(z) else 0.0
+
+
+def _cdf(z: float) -> float:
+    return 0.5 * math.erfc(-z / math.sqrt(2))
+
+
+def _change_household(state: RateState, event: HouseholdEvent,
+                      params: ForecastParams) -> RateState:
+    c = event.prior.mean / state.prior.mean
+    d = params.household_discount
+    pend = state.pending
+    if pend is not None:
+        pend = replace(pend, y=pend.y * c, var=pend.var * c * c)
+    return replace(state, prior=event.prior, eta=state.eta / c * d,
+                   lam=state.lam / (c * c) * d, pending=pend,
+                   changes=state.changes + (event.at,))
+
+
+def fold(state: RateState, events: Iterable[Event], *, params: ForecastParams,
+         holds: Sequence[tuple[datetime, datetime]] = ()) -> RateState:
+    """Fold events in time order (ties: household change, then drops, then readings)."""
+    for event in sorted(events, key=_event_order):
+        state = observe(state, event, params=params, holds=holds)
+    return state
+
+
+def _event_order(event: Event) -> tuple[datetime, int]:
+    rank = 0 if isinstance(event, HouseholdEvent) else 1 if isinstance(event, DropEvent) else 2
+    return event.at, rank
+
+
+def rate_of(state: RateState, *, now: datetime, params: ForecastParams) -> Rate:
+    """The rate as of ``now``: history decayed to ``now``, a pending interval damped."""
+    state = _decay(state, now, params) if state.t_ref is not None else state
+    mean, var = _posterior(state, with_pending=True, params=params)
+    floor = 0.02 * state.prior.mean
+    return Rate(mean=max(mean, floor), sd=math.sqrt(var), prior=state.prior,
+                intervals=state.intervals, outliers=state.outliers, changes=state.changes,
+                pending=state.pending is not None)
+
+
+def estimate_rate(prior: Prior, events: Iterable[Event], *, capacity: float, now: datetime,
+                  params: ForecastParams | None = None,
+                  holds: Sequence[tuple[datetime, datetime]] = ()) -> Rate:
+    """Learn a tank's daily use from its history (the whole fold, then ``rate_of``)."""
+    params = params or ForecastParams()
+    state = fold(start_state(prior, capacity=capacity), events, params=params, holds=holds)
+    return rate_of(state, now=now, params=params)

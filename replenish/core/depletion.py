@@ -1,0 +1,219 @@
+"""When a tank runs out, the last safe day to deliver, and how much to bring.
+
+From the last known level ``L`` (variance ``V``) and the learned rate ``N(m, s²)``,
+the amount used in ``D`` days of consumption is ``N(m·D, s²·D² + σ²·D)`` where
+``σ = daily_cv × prior mean`` is the day-to-day wobble. The tank is empty by ``D``
+with probability
+
+    F(D) = Φ((m·D − L) / sqrt(s²·D² + σ²·D + V))
+
+which increases with ``D``. Its quantiles solve a quadratic (``run_out_days``), so
+p10/p50/p90 need no search. Consumption days turn into calendar time by skipping
+hold periods, and calendar time into the shop's local dates.
+
+* **order-by date**: the last local date a drop that arrives by ``delivery_by``
+  (default 18:00) still keeps ``P(ran out before it) ≤ risk``.
+* **drop size**: the room expected at the drop, rounded down to what the shop's bag
+  sizes can make up, never below the minimum drop.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from statistics import NormalDist
+from zoneinfo import ZoneInfo
+
+from replenish.core.consumption import (
+    DAY,
+    ForecastParams,
+    Rate,
+    RateState,
+    effective_days,
+    rate_of,
+)
+
+__all__ = [
+    "Forecast",
+    "RunOut",
+    "calendar_after",
+    "drop_size",
+    "expected_level",
+    "forecast",
+    "run_out_days",
+    "runout_distribution",
+]
+
+_NORMAL = NormalDist()
+
+
+def run_out_days(p: float, *, level: float, level_var: float, rate: float, rate_sd: float,
+                 daily_sd: float, horizon: float = 3650.0) -> float:
+    """Consumption days until the tank is empty with probability ``p`` (capped at horizon)."""
+    if not 0 < p < 1:
+        raise ValueError(f"p must be between 0 and 1, got {p!r}")
+    if level <= 0:
+        return 0.0
+    z = _NORMAL.inv_cdf(p)
+    m, a, b, c = rate, rate_sd**2, daily_sd**2, level_var
+    if z == 0:
+        return min(level / m, horizon)
+    qa = m * m - z * z * a
+    qb = -(2 * m * level + z * z * b)
+    qc = level * level - z * z * c
+    pivot = level / m  # where the mean use equals the level
+    if z > 0:
+        if qa <= 0:
+            return horizon
+        disc = qb * qb - 4 * qa * qc
+        root = (-qb + math.sqrt(max(disc, 0.0))) / (2 * qa)
+        return min(max(root, pivot), horizon)
+    if qc <= 0:  # already empty with at least probability p
+        return 0.0
+    # one root in (0, pivot): f(0) = qc > 0 and f(pivot) < 0
+    if abs(qa) < 1e-300:
+        root = -qc / qb
+    else:
+        disc = max(qb * qb - 4 * qa * qc, 0.0)
+        r1 = (-qb - math.sqrt(disc)) / (2 * qa)
+        r2 = (-qb + math.sqrt(disc)) / (2 * qa)
+        root = r1 if 0 <= r1 <= pivot else r2
+    return min(max(root, 0.0), pivot, horizon)
+
+
+def calendar_after(start: datetime, days: float,
+                   holds: Sequence[tuple[datetime, datetime]] = ()) -> datetime:
+    """The moment ``days`` of consumption after ``start``, skipping hold periods."""
+    t = start
+    left = days * DAY
+    for h_start, h_end in sorted(holds):
+        if h_end <= t:
+            continue
+        gap = max((h_start - t).total_seconds(), 0.0)
+        if left <= gap:
+            break
+        left -= gap
+        t = max(t, h_end)
+    return t + timedelta(seconds=left)
+
+
+def expected_level(state: RateState, rate: Rate, at: datetime,
+                   holds: Sequence[tuple[datetime, datetime]] = ()) -> float:
+    """The level expected at ``at``: never below zero or above capacity."""
+    if state.level is None or state.level_at is None:
+        raise ValueError("no level is known for this tank yet")
+    used = rate.mean * effective_days(state.level_at, at, holds)
+    return min(max(state.level - used, 0.0), state.capacity)
+
+
+@lru_cache(maxsize=4096)
+def _makeable(bag_sizes: tuple[float, ...], room: float) -> float:
+    """The largest sum of bags (any count of each size) that is <= ``room``."""
+    scale = 1000  # work in thousandths (grams, millilitres) to stay exact
+    sizes = sorted({round(s * scale) for s in bag_sizes if s > 0})
+    limit = math.floor(room * scale + 1e-6)
+    if not sizes or limit < sizes[0]:
+        return 0.0
+    g = sizes[0]
+    for s in sizes[1:]:
+        g = math.gcd(g, s)
+    steps = limit // g
+    units = [s // g for s in sizes]
+    reach = bytearray(steps + 1)
+    reach[0] = 1
+    for i in range(1, steps + 1):
+        for u in units:
+            if u <= i and reach[i - u]:
+                reach[i] = 1
+                break
+    best = max(i for i in range(steps + 1) if reach[i])
+    return best * g / scale
+
+
+def drop_size(room: float, *, bag_sizes: Sequence[float], min_drop: float) -> float:
+    """What to bring: ``room`` rounded down to bag sizes, not below ``min_drop``."""
+    if not bag_sizes:
+        made = math.floor(max(room, 0.0) * 1000 + 1e-6) / 1000
+    else:
+        made = _makeable(tuple(sorted(bag_sizes)), max(room, 0.0))
+    return max(made, min_drop)
+
+
+@dataclass(frozen=True)
+class RunOut:
+    """Run-out moments (UTC) and their local dates, for p10/p50/p90."""
+
+    p10: datetime
+    p50: datetime
+    p90: datetime
+    tz: ZoneInfo
+
+    def __post_init__(self) -> None:
+        if not self.p10 <= self.p50 <= self.p90:
+            raise ValueError("run-out quantiles must be ordered p10 <= p50 <= p90")
+
+    def local_date(self, which: str) -> date:
+        moment: datetime = getattr(self, which)
+        return moment.astimezone(self.tz).date()
+
+
+def runout_distribution(state: RateState, rate: Rate, *, tz: ZoneInfo,
+                        params: ForecastParams,
+                        holds: Sequence[tuple[datetime, datetime]] = ()) -> RunOut:
+    """The run-out date distribution from the last known level."""
+    moments = [_quantile_moment(state, rate, p, params, holds) for p in (0.1, 0.5, 0.9)]
+    return RunOut(p10=moments[0], p50=moments[1], p90=moments[2], tz=tz)
+
+
+def _quantile_moment(state: RateState, rate: Rate, p: float, params: ForecastParams,
+                     holds: Sequence[tuple[datetime, datetime]]) -> datetime:
+    if state.level is None or state.level_at is None:
+        raise ValueError("no level is known for this tank yet")
+    days = run_out_days(p, level=state.level, level_var=state.level_var, rate=rate.mean,
+                        rate_sd=rate.sd, daily_sd=params.daily_cv * rate.prior.mean,
+                        horizon=params.horizon_days)
+    return calendar_after(state.level_at, days, holds)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """One tank's forecast as of ``now``."""
+
+    rate: Rate
+    level_now: float
+    capacity: float
+    runout: RunOut
+    order_by: date
+    drop_size: float
+    drop_fits: bool
+
+
+def forecast(state: RateState, *, now: datetime, tz: ZoneInfo, bag_sizes: Sequence[float],
+             min_drop: float, params: ForecastParams | None = None,
+             holds: Sequence[tuple[datetime, datetime]] = (),
+             no_delivery: Sequence[tuple[date, date]] = (),
+             delivery_by: time = time(18, 0)) -> Forecast:
+    """Rate, level now, run-out distribution, order-by date and drop size for one tank.
+
+    ``holds`` are no-consumption periods (UTC); ``no_delivery`` are local date ranges
+    (inclusive) on which no drop may be made: the order-by date moves before them.
+    """
+    params = params or ForecastParams()
+    rate = rate_of(state, now=now, params=params)
+    runout = runout_distribution(state, rate, tz=tz, params=params, holds=holds)
+    risky = _quantile_moment(state, rate, params.risk, params, holds)
+    local = risky.astimezone(tz)
+    order_by = local.date() if local.time() >= delivery_by else local.date() - timedelta(days=1)
+    for start, end in sorted(no_delivery, reverse=True):
+        if start <= order_by <= end:
+            order_by = start - timedelta(days=1)
+    arrive = datetime.combine(order_by, delivery_by, tzinfo=tz)
+    level_then = expected_level(state, rate, max(arrive, state.level_at or arrive), holds)
+    room = state.capacity - level_then
+    size = drop_size(room, bag_sizes=bag_sizes, min_drop=min_drop)
+    return Forecast(rate=rate, level_now=expected_level(state, rate, now, holds),
+                    capacity=state.capacity, runout=runout, order_by=order_by,
+                    drop_size=size, drop_fits=size <= room + 1e-9)

@@ -1,0 +1,93 @@
+"""Query functions, keyword arguments only.
+
+    create_customer(session=session, shop=shop, customer_in=customer_in)
+
+They add and flush but never commit: the caller owns the transaction, so a state
+change and the SMS it causes are committed together.
+"""
+
+from replenish.db.queries.customers import (
+    add_hold,
+    count_customers,
+    create_customer,
+    current_household,
+    delete_hold,
+    find_customer_by_phone,
+    get_customer,
+    household_history,
+    list_customers,
+    list_holds,
+    opt_in_customer,
+    opt_out_customer,
+    record_household_change,
+    update_customer,
+)
+from replenish.db.queries.shops import (
+    create_courier,
+    create_product,
+    create_shop,
+    get_courier,
+    get_product,
+    get_shop,
+    list_couriers,
+    list_products,
+    list_shops,
+    update_courier,
+    update_product,
+    update_shop,
+)
+from replenish.db.queries.tanks import (
+    add_tank,
+    find_drop_by_key,
+    get_drop,
+    get_tank,
+    latest_reading,
+    list_drops,
+    list_readings,
+    list_tanks,
+    record_drop,
+    record_reading,
+    update_drop,
+    update_tank,
+)
+
+__all__ = [
+    "add_hold",
+    "add_tank",
+    "count_customers",
+    "create_courier",
+    "create_customer",
+    "create_product",
+    "create_shop",
+    "current_household",
+    "delete_hold",
+    "find_customer_by_phone",
+    "find_drop_by_key",
+    "get_courier",
+    "get_customer",
+    "get_drop",
+    "get_product",
+    "get_shop",
+    "get_tank",
+    "household_history",
+    "latest_reading",
+    "list_couriers",
+    "list_customers",
+    "list_drops",
+    "list_holds",
+    "list_products",
+    "list_readings",
+    "list_shops",
+    "list_tanks",
+    "opt_in_customer",
+    "opt_out_customer",
+    "record_drop",
+    "record_household_change",
+    "record_reading",
+    "update_courier",
+    "update_customer",
+    "update_drop",
+    "update_product",
+    "update_shop",
+    "update_tank",
+]

@@ -1,0 +1,222 @@
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from replenish.core.consumption import (
+    DropEvent,
+    ForecastParams,
+    Household,
+    HouseholdEvent,
+    Prior,
+    ReadingEvent,
+    effective_days,
+    estimate_rate,
+    fold,
+    observe,
+    prior_rate,
+    rate_of,
+    start_state,
+)
+from replenish.core.types import MemberKind
+
+RICE = {MemberKind.ADULT: 0.15, MemberKind.CHILD: 0.08, MemberKind.ELDER: 0.12}
+CAP = 60.3  # Wang's 40 x 60 cm cylinder of rice, kg
+ERR = 0.02 * CAP
+T0 = datetime(2026, 1, 1, 10, tzinfo=UTC)
+PARAMS = ForecastParams()
+FAMILY_OF_FIVE = prior_rate(Household(adults=2, children=2, elders=1), RICE)
+
+
+def deliveries(rates, *, start_level=50.0, drop=40.0, known=True, seed=1, wobble=0.03):
+    """A household eating at each of ``rates`` in turn, refilled with ``drop`` each time.
+
+    Returns the events and the time of the last one.
+    """
+    rnd = random.Random(seed)
+    events = [ReadingEvent(T0, start_level, ERR)]
+    level, t = start_level, T0
+    for rate in rates:
+        days = 0.8 * level / rate
+        t += timedelta(days=days)
+        level -= rate * days * (1 + rnd.gauss(0, wobble))
+        before = round(level, 1) if known else None
+        events.append(DropEvent(t, drop, level_before=before, level_after=None, error=ERR))
+        level += drop
+    return events, t
+
+
+def learned(events, now, prior=FAMILY_OF_FIVE, holds=()):
+    return estimate_rate(prior, events, capacity=CAP, now=now, params=PARAMS, holds=holds)
+
+
+def test_a_family_of_five_starts_from_the_per_person_priors():
+    assert FAMILY_OF_FIVE.mean == pytest.approx(2 * 0.15 + 2 * 0.08 + 0.12)
+    assert FAMILY_OF_FIVE.sd == pytest.approx(0.35 * FAMILY_OF_FIVE.mean)
+
+
+def test_eating_out_half_the_time_halves_the_prior():
+    half = prior_rate(Household(adults=2, eats_at_home=0.5), RICE)
+    assert half.mean == pytest.approx(0.15)
+
+
+def test_a_household_of_nobody_is_refused():
+    with pytest.raises(ValueError, match="at least one"):
+        Household()
+
+
+def test_a_steady_household_is_recovered_within_five_percent_after_four_drops():
+    events, t = deliveries([0.75] * 4)
+    rate = learned(events, t)
+    assert rate.mean == pytest.approx(0.75, rel=0.05)
+    assert rate.sd < FAMILY_OF_FIVE.sd / 3
+
+
+def test_a_household_that_doubles_is_caught_within_three_drops():
+    events, t = deliveries([0.75] * 6 + [1.5] * 3)
+    rate = learned(events, t)
+    assert rate.mean == pytest.approx(1.5, rel=0.10)
+    assert len(rate.changes) == 1
+
+
+def test_a_party_is_damped_and_flagged_not_swallowed():
+    steady, _ = deliveries([0.75] * 7)
+    party, t = deliveries([0.75] * 5 + [2.0] + [0.75])
+    with_party = learned(party, t)
+    assert with_party.outliers, "the party interval is flagged"
+    assert not with_party.changes
+    assert with_party.mean == pytest.approx(learned(steady, t).mean, rel=0.06)
+
+
+def test_a_top_up_from_another_shop_is_flagged():
+    events, t = deliveries([0.75] * 5)
+    # the level rose by 20 kg without a drop of ours, then steady use again
+    last = events[-1]
+    after = min(last.level_before + last.quantity, CAP)
+    events.append(ReadingEvent(last.at + timedelta(days=20), CAP - 1, ERR))
+    events.append(ReadingEvent(last.at + timedelta(days=40), CAP - 1 - 15, ERR))
+    assert after < CAP - 1
+    rate = learned(events, last.at + timedelta(days=40))
+    assert rate.outliers
+    assert rate.mean == pytest.approx(0.75, rel=0.1)
+
+
+def test_unknown_levels_before_drops_still_teach_the_rate():
+    events, t = deliveries([0.75] * 6, known=False)
+    rate = learned(events, t)
+    assert abs(rate.mean - 0.75) < abs(FAMILY_OF_FIVE.mean - 0.75) / 2
+
+
+def test_a_tank_found_empty_pushes_the_rate_up():
+    events = [ReadingEvent(T0, 30.0, ERR), ReadingEvent(T0 + timedelta(days=20), 0.0, ERR)]
+    rate = learned(events, T0 + timedelta(days=20))
+    assert rate.mean >= 30.0 / 20 * 0.9  # ate 30 kg in at most 20 days
+
+
+def test_hold_days_consume_nothing():
+    hold = (T0 + timedelta(days=5), T0 + timedelta(days=19))
+    events = [ReadingEvent(T0, 50.0, ERR), ReadingEvent(T0 + timedelta(days=34), 35.0, ERR)]
+    assert effective_days(events[0].at, events[1].at, [hold]) == pytest.approx(20)
+    rate = learned(events, events[1].at, holds=[hold])
+    assert rate.mean > FAMILY_OF_FIVE.mean  # 15 kg in 20 days of eating, not in 34
+
+
+def test_a_household_change_recentres_the_rate_and_discounts_the_past():
+    events, t = deliveries([0.75] * 5)
+    bigger = prior_rate(Household(adults=4, children=2, elders=1), RICE)
+    before = learned(events, t)
+    after = learned([*events, HouseholdEvent(t + timedelta(seconds=1), bigger)], t)
+    ratio = bigger.mean / FAMILY_OF_FIVE.mean
+    assert after.mean == pytest.approx(before.mean * ratio, rel=0.01)
+    assert after.sd > before.sd * ratio
+
+
+def test_folding_event_by_event_equals_the_whole_history():
+    events, t = deliveries([0.75] * 3 + [1.4] * 3, known=False)
+    state = start_state(FAMILY_OF_FIVE, capacity=CAP)
+    for e in events:
+        state = observe(state, e, params=PARAMS)
+    whole = fold(start_state(FAMILY_OF_FIVE, capacity=CAP), events, params=PARAMS)
+    assert rate_of(state, now=t, params=PARAMS) == rate_of(whole, now=t, params=PARAMS)
+
+
+def test_impossible_settings_are_refused_by_name():
+    with pytest.raises(ValueError, match="half_life_days"):
+        ForecastParams(half_life_days=0)
+    with pytest.raises(ValueError, match="risk"):
+        ForecastParams(risk=0.9)
+
+
+@st.composite
+def histories(draw):
+    n = draw(st.integers(min_value=1, max_value=12))
+    events, t, level = [], T0, draw(st.floats(min_value=0, max_value=CAP))
+    events.append(ReadingEvent(t, level, ERR))
+    for _ in range(n):
+        t += timedelta(days=draw(st.floats(min_value=0, max_value=90)))
+        kind = draw(st.sampled_from(["reading", "drop", "unknown-drop", "household"]))
+        if kind == "reading":
+            events.append(ReadingEvent(t, draw(st.floats(min_value=-5, max_value=CAP + 5)), ERR))
+        elif kind == "household":
+            mean = draw(st.floats(min_value=0.05, max_value=3))
+            events.append(HouseholdEvent(t, Prior(mean, 0.35 * mean)))
+        else:
+            q = draw(st.floats(min_value=1, max_value=CAP))
+            before = draw(st.floats(min_value=0, max_value=CAP)) if kind == "drop" else None
+            events.append(DropEvent(t, q, before, None, ERR))
+    return events, t
+
+
+@settings(max_examples=200, deadline=None)
+@given(histories())
+def test_levels_stay_between_empty_and_full_and_rates_stay_positive(history):
+    events, t = history
+    state = start_state(FAMILY_OF_FIVE, capacity=CAP)
+    for e in events:
+        state = observe(state, e, params=PARAMS)
+        assert state.level is not None and 0 <= state.level <= CAP
+        assert state.level_var >= 0
+    rate = rate_of(state, now=t + timedelta(days=1), params=PARAMS)
+    assert rate.mean > 0 and rate.sd > 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(min_value=1, max_value=8), st.floats(min_value=0.2, max_value=2.0))
+def test_more_readings_narrow_the_rate(n, true_rate):
+    fewer, t1 = deliveries([true_rate] * n, wobble=0)
+    more, t2 = deliveries([true_rate] * (n + 1), wobble=0)
+    assert learned(more, t2).sd <= learned(fewer, t1).sd + 1e-12
+
+
+def test_a_state_survives_the_trip_through_flat_fields():
+    from replenish.core.codec import state_from_fields, state_to_fields
+
+    events, t = deliveries([0.75] * 5 + [2.0])
+    state = fold(start_state(FAMILY_OF_FIVE, capacity=CAP), events, params=PARAMS)
+    assert state.pending is not None
+    assert state_from_fields(state_to_fields(state)) == state
+
+
+def test_overlapping_holds_are_not_counted_twice():
+    hold = (T0 + timedelta(days=2), T0 + timedelta(days=5))
+    wider = (T0 + timedelta(days=4), T0 + timedelta(days=6))
+    assert effective_days(T0, T0 + timedelta(days=10), [hold, hold, wider]) == pytest.approx(6)
+
+
+def test_an_event_older_than_the_state_asks_for_a_refold():
+    from replenish.core.consumption import OutOfOrderError
+
+    events, t = deliveries([0.75] * 3)
+    state = fold(start_state(FAMILY_OF_FIVE, capacity=CAP), events, params=PARAMS)
+    with pytest.raises(OutOfOrderError):
+        observe(state, ReadingEvent(t - timedelta(days=3), 20.0, ERR), params=PARAMS)
+
+
+def test_fold_puts_events_in_time_order():
+    events, t = deliveries([0.75] * 4)
+    shuffled = list(reversed(events))
+    state = fold(start_state(FAMILY_OF_FIVE, capacity=CAP), shuffled, params=PARAMS)
+    ordered = fold(start_state(FAMILY_OF_FIVE, capacity=CAP), events, params=PARAMS)
+    assert state == ordered
