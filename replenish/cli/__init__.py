@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from replenish.cli import tank
+from replenish.cli import customers, forecast, records, setup, tank
 
 app = typer.Typer(
     name="replenish",
@@ -25,6 +25,10 @@ def main() -> None:
     """
 
 
+setup.register(app)
 tank.register(app)
+customers.register(app)
+records.register(app)
+forecast.register(app)
 
 __all__ = ["app"]

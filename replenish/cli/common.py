@@ -7,10 +7,14 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
 
+from replenish.db import database_revision, head_revision, make_engine
+from replenish.db.models import Shop
 from replenish.settings import Settings, SettingsError, load_settings
 
 
@@ -36,6 +40,15 @@ def friendly_errors(*options: str) -> Iterator[None]:
     """
     try:
         yield
+    except ValidationError as error:
+        lines = []
+        for item in error.errors(include_url=False):
+            field = ".".join(str(part) for part in item["loc"]) or "input"
+            lines.append(f"{field}: {item['msg'].removeprefix('Value error, ')}")
+        message = "; ".join(lines)
+        for name in options:
+            message = re.sub(rf"\b{name}\b", "--" + name.replace("_", "-"), message)
+        fail(message)
     except ValueError as error:
         message = str(error)
         for name in options:
@@ -46,3 +59,45 @@ def friendly_errors(*options: str) -> Iterator[None]:
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
+
+
+@contextmanager
+def database(cfg: Settings) -> Iterator[Session]:
+    """A session on the configured database, committed when the block ends without error.
+
+    Refuses to run on a database that ``replenish init`` has not created or upgraded.
+    """
+    url = cfg.database_url
+    try:
+        revision = database_revision(url)
+    except Exception as error:  # noqa: BLE001 - any driver error is a message here
+        fail(f"cannot open the database {url!r}: {error}")
+    if revision != head_revision():
+        fail(f"the database {url!r} is not ready (schema {revision or 'empty'}, "
+             f"need {head_revision()}): run `replenish init` first")
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            yield session
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def current_shop(session: Session, shop_id: int | None = None) -> Shop:
+    """The shop a command works on: ``--shop ID``, else the only (first) shop."""
+    if shop_id is not None:
+        shop = session.get(Shop, shop_id)
+        if shop is None:
+            fail(f"--shop {shop_id}: no such shop")
+        return shop
+    shop = session.exec(select(Shop).order_by(col(Shop.id))).first()
+    if shop is None:
+        fail("there is no shop yet: run `replenish init`")
+    return shop
+
+
+ShopOption = Annotated[
+    int | None, typer.Option("--shop", help="Shop id (default: the first shop).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]

@@ -128,9 +128,15 @@ def drop_moment(drop: Drop, tz: ZoneInfo) -> datetime:
 
 
 def load_history(
-    *, session: Session, shop: Shop, tank: Tank, product: Product, settings: Settings
+    *,
+    session: Session,
+    shop: Shop,
+    tank: Tank,
+    product: Product,
+    settings: Settings,
+    until: datetime | None = None,
 ) -> TankHistory:
-    """Every event of ``tank`` in time order, ready for ``core.consumption.fold``.
+    """Every event of ``tank`` (up to ``until``), ready for ``core.consumption.fold``.
 
     Raises ValueError when the customer has no household on file.
     """
@@ -180,6 +186,8 @@ def load_history(
                 courier_error,
             )
         )
+    if until is not None:
+        events = [e for e in events if e.at <= until]
     holds = session.exec(select(Hold).where(Hold.customer_id == tank.customer_id)).all()
     return TankHistory(
         capacity=cap,

@@ -55,6 +55,7 @@ __all__ = [
     "RefreshResult",
     "learn_drop",
     "learn_reading",
+    "forecast_as_of",
     "list_forecasts",
     "mark_customer_stale",
     "refold_tank",
@@ -300,6 +301,7 @@ def refresh_forecasts(
             )
         done += len(updates)
     session.flush()
+    session.expire_all()  # the bulk UPDATE bypassed the objects this session holds
     return RefreshResult(refolded=refolded, forecast=done, without_level=without)
 
 
@@ -370,6 +372,40 @@ def _scalar_update(tank_id: int, one: Forecast, as_of: date, now: datetime) -> d
         "drop_size": one.drop_size,
         "drop_fits": one.drop_fits,
     }
+
+
+def forecast_as_of(*, session: Session, shop: Shop, now: datetime, settings: Settings,
+                   customer_id: int | None = None) -> list[tuple[int, Forecast | None]]:
+    """What the forecast said (or will say) at ``now``, from the events known by then.
+
+    A full recompute per tank that writes nothing: for previews and for checking the
+    nightly numbers. Returns ``(tank_id, forecast)``; None when no level was known.
+    """
+    tz = ZoneInfo(shop.timezone)
+    params = core_params(settings)
+    statement = (select(Tank, Product).join(Product, col(Product.id) == col(Tank.product_id))
+                 .where(Tank.shop_id == shop.id).order_by(col(Tank.id)))
+    if customer_id is not None:
+        statement = statement.where(Tank.customer_id == customer_id)
+    out: list[tuple[int, Forecast | None]] = []
+    for tank, product in session.exec(statement).all():
+        assert tank.id is not None
+        try:
+            history = load_history(session=session, shop=shop, tank=tank, product=product,
+                                   settings=settings, until=now)
+        except ValueError:
+            out.append((tank.id, None))
+            continue
+        state = fold(start_state(history.prior, capacity=history.capacity), history.events,
+                     params=params, holds=history.holds)
+        if state.level is None:
+            out.append((tank.id, None))
+            continue
+        out.append((tank.id, forecast(state, now=now, tz=tz, bag_sizes=product.bag_sizes,
+                                      min_drop=product.min_drop, params=params,
+                                      holds=history.holds, no_delivery=history.no_delivery,
+                                      delivery_by=DELIVERY_BY)))
+    return out
 
 
 # --- reading the answer -------------------------------------------------------------------

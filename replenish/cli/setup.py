@@ -1,0 +1,54 @@
+"""``replenish init``: create or upgrade the database, and the shop."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlmodel import Session, select
+
+from replenish.cli.common import settings
+from replenish.db import make_engine, upgrade_database
+from replenish.db.models import Shop, ShopCreate
+from replenish.db.queries import create_shop
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+
+
+def init(
+    demo: Annotated[bool, typer.Option("--demo", help="Also seed a demo town of about 60 households with half a year of history.")] = False,
+) -> None:
+    """Create the database, or upgrade it to the newest schema, and the shop from settings.toml.
+
+    Safe to run again: an up-to-date database and an existing shop are left as they are.
+    The database is REPLENISH_DATABASE_URL (default sqlite:///replenish.db).
+
+    Examples:
+
+      replenish init
+
+      REPLENISH_DATABASE_URL=postgresql://postgres@127.0.0.1/test replenish init --demo
+    """
+    cfg = settings()
+    upgrade_database(cfg.database_url)
+    engine = make_engine(cfg.database_url)
+    try:
+        with Session(engine) as session:
+            shop = session.exec(select(Shop)).first()
+            if shop is None:
+                shop = create_shop(session=session, shop_in=ShopCreate.from_params(cfg.shop),
+                                   products=cfg.products)
+                typer.echo(f"created shop #{shop.id} {shop.name!r} ({shop.timezone})")
+            else:
+                typer.echo(f"shop #{shop.id} {shop.name!r} is already there")
+            if demo:
+                from replenish.demo import seed_demo
+
+                seeded = seed_demo(session=session, shop=shop, settings=cfg)
+                typer.echo(seeded)
+            session.commit()
+    finally:
+        engine.dispose()
+    typer.echo(f"database ready: {cfg.database_url}")

@@ -1,0 +1,117 @@
+"""A demo town: about 60 rice households around a Tainan shop, with half a year of history.
+
+Deterministic (a fixed random seed) apart from "now", so that the demo always looks alive:
+the history ends today. Used by ``replenish init --demo`` and ``make run``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from replenish.core.types import DeliveryMode, DropStatus, ReadingSource, TankShape
+from replenish.db.history import geometry_of
+from replenish.db.models import (
+    CourierCreate,
+    Customer,
+    CustomerCreate,
+    HouseholdChangeCreate,
+    Shop,
+    TankCreate,
+)
+from replenish.db.queries import (
+    add_tank,
+    create_courier,
+    create_customer,
+    get_product,
+    record_household_change,
+)
+from replenish.db.queries.forecasts import refresh_forecasts
+from replenish.db.queries.records import add_drop, add_reading
+from replenish.settings import Settings
+
+__all__ = ["seed_demo"]
+
+SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪邱曾廖賴周"
+GIVEN = ["太太", "先生", "阿嬤", "阿公", "小姐", "家"]
+STREETS = ["民生路", "中正路", "府前路", "開山路", "青年路", "健康路", "友愛街", "南門路"]
+CENTRE = (22.9908, 120.2133)  # Tainan, near the old town
+
+
+def seed_demo(*, session: Session, shop: Shop, settings: Settings, households: int = 60,
+              days: int = 180, now: datetime | None = None, seed: int = 20261124) -> str:
+    """Seed the demo town into ``shop`` (once: a shop with customers is left alone)."""
+    if session.exec(select(Customer).where(Customer.shop_id == shop.id)).first() is not None:
+        return "demo: the shop already has customers; nothing added"
+    now = now or datetime.now(UTC)
+    rnd = random.Random(seed)
+    tz = ZoneInfo(shop.timezone)
+    if shop.name == "My shop":
+        shop.name = "林記米行 (demo)"
+    rice = get_product(session=session, shop_id=shop.id, key="rice")
+    couriers = [
+        create_courier(session=session, shop=shop,
+                       courier_in=CourierCreate(name=name, phone=phone))
+        for name, phone in (("阿輝", "0911 222 301"), ("小明", "0911 222 302"))
+    ]
+    start = now - timedelta(days=days)
+    drops = readings = 0
+    for i in range(households):
+        adults, children, elders = rnd.randint(1, 3), rnd.choice([0, 0, 1, 2, 3]), rnd.choice(
+            [0, 0, 1, 2])
+        dist_km, bearing = 4 * math.sqrt(rnd.random()), rnd.uniform(0, 2 * math.pi)
+        lat = CENTRE[0] + dist_km / 111 * math.cos(bearing)
+        lon = CENTRE[1] + dist_km / (111 * math.cos(math.radians(CENTRE[0]))) * math.sin(bearing)
+        customer = create_customer(session=session, shop=shop, customer_in=CustomerCreate(
+            name=rnd.choice(SURNAMES) + rnd.choice(GIVEN),
+            phone=f"09{rnd.randint(10, 89)} {rnd.randint(100, 999)} {100 + i:03d}",
+            address=f"台南市中西區{rnd.choice(STREETS)}{rnd.randint(1, 300)}號",
+            lat=round(lat, 6), lon=round(lon, 6),
+            delivery_mode=rnd.choice([DeliveryMode.CONFIRM] * 3 + [DeliveryMode.AUTO]),
+            courier_id=couriers[i % 2].id,
+            notes=rnd.choice(["", "", "電鈴壞了,請敲門", "下午才在家", "米缸在廚房左邊"]),
+        ))
+        record_household_change(session=session, customer=customer,
+                                change_in=HouseholdChangeCreate(
+                                    effective_date=start.astimezone(tz).date(), adults=adults,
+                                    children=children, elders=elders))
+        if rnd.random() < 0.7:
+            tank_in = TankCreate(product_id=rice.id, shape=TankShape.CYLINDER,
+                                 diameter_cm=rnd.choice([35, 40, 45, 50]),
+                                 height_cm=rnd.choice([40, 50, 60, 70]), label="米缸")
+        else:
+            tank_in = TankCreate(product_id=rice.id, shape=TankShape.BOX,
+                                 width_cm=rnd.choice([30, 35, 40]), depth_cm=rnd.choice([30, 35]),
+                                 height_cm=rnd.choice([40, 50, 60]), label="米箱")
+        tank = add_tank(session=session, customer=customer, tank_in=tank_in)
+        geometry = geometry_of(tank)
+        cap = geometry.capacity(units_per_litre=rice.units_per_litre)
+        true_rate = (adults * 0.15 + children * 0.08 + elders * 0.12) * rnd.lognormvariate(0, 0.25)
+        level, t = cap * rnd.uniform(0.3, 0.9), start
+        add_reading(session=session, tank=tank, product=rice, at=t,
+                    source=ReadingSource.COURIER, level=round(level, 1), settings=settings)
+        readings += 1
+        while True:
+            days_left = (level - 0.15 * cap) / true_rate
+            t_next = t + timedelta(days=max(days_left * rnd.uniform(0.8, 1.05), 3))
+            if t_next >= now:
+                break
+            level = max(level - true_rate * (t_next - t).total_seconds() / 86400
+                        * rnd.uniform(0.9, 1.1), 0.0)
+            t = t_next.astimezone(tz).replace(hour=rnd.randint(9, 17), minute=0).astimezone(UTC)
+            room = cap - level
+            quantity = max(5.0, math.floor(room / 5) * 5)
+            measured = rnd.random() < 0.85
+            depth = round(level / cap * (tank.height_cm or 1) * 2) / 2 if measured else None
+            add_drop(session=session, tank=tank, product=rice,
+                     delivered_on=t.astimezone(tz).date(), at=t, quantity=quantity,
+                     depth_before_cm=depth, status=DropStatus.DELIVERED,
+                     courier_id=customer.courier_id, settings=settings)
+            drops += 1
+            level = min(level + quantity, cap)
+    refresh_forecasts(session=session, shop=shop, now=now, settings=settings)
+    return f"demo: {households} households, {drops} drops, {readings} readings, 2 couriers"
