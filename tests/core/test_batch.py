@@ -86,3 +86,14 @@ def test_local_dates_follow_daylight_saving():
     moments = [datetime(2026, 3, 8, 5, 30, tzinfo=UTC), datetime(2026, 3, 9, 4, 30, tzinfo=UTC)]
     got = local_dates(np.array([m.timestamp() for m in moments]), chicago)
     assert [d.item() for d in got] == [m.astimezone(chicago).date() for m in moments]
+
+
+def test_batch_drop_sizes_equal_the_scalar_ones():
+    from replenish.core.batch import _drop_sizes
+    from replenish.core.depletion import drop_size
+
+    rooms = np.array([0.0, 2.9, 4.999, 5.0, 12.34, 27.3, 37.0, 99.99, 150.0])
+    for bags, minimum in (([5, 10], 5), ([10, 25], 10), ([2.5], 2.5), ([], 1), ([1], 2)):
+        got = _drop_sizes(rooms, bags, minimum)
+        want = [drop_size(r, bag_sizes=bags, min_drop=minimum) for r in rooms]
+        assert got.tolist() == pytest.approx(want)

@@ -157,3 +157,17 @@ def test_a_retried_drop_is_learned_once(session, shop, rice, settings):
     again = add_drop(**kw)
     assert again.id == first.id
     assert state_of(session.get(TankForecast, tank.id)) == once
+
+
+def test_a_refresh_in_small_chunks_gives_the_same_answer(session, shop, rice, settings):
+    tanks = []
+    for i in range(5):
+        _, tank = family(session, shop, rice, name=f"N{i}", phone=f"0912 000 10{i}")
+        add_reading(session=session, tank=tank, product=rice, at=T0,
+                    source=ReadingSource.COURIER, depth_cm=10 + 8 * i, settings=settings)
+        tanks.append(tank)
+    refresh_forecasts(session=session, shop=shop, now=T0, settings=settings)
+    whole = [session.get(TankForecast, t.id).order_by for t in tanks]
+    result = refresh_forecasts(session=session, shop=shop, now=T0, settings=settings, chunk=2)
+    assert result.forecast == 5
+    assert [session.get(TankForecast, t.id).order_by for t in tanks] == whole

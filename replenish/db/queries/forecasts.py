@@ -22,10 +22,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from replenish.core.batch import StateArrays, forecast_many
+from replenish.core.batch import ForecastArrays, StateArrays, forecast_many, local_dates
 from replenish.core.codec import state_from_fields, state_to_fields
 from replenish.core.consumption import (
     DropEvent,
@@ -239,70 +240,77 @@ _STATE_COLUMNS = (
 
 
 def refresh_forecasts(
-    *, session: Session, shop: Shop, now: datetime, settings: Settings
+    *, session: Session, shop: Shop, now: datetime, settings: Settings, chunk: int = 50_000
 ) -> RefreshResult:
-    """Tonight's forecast for every tank of ``shop`` as of ``now``."""
+    """Tonight's forecast for every tank of ``shop`` as of ``now``.
+
+    Tanks are read, forecast and written ``chunk`` at a time, so memory stays flat
+    however many customers the shop has.
+    """
     assert shop.id is not None
-    tz = ZoneInfo(shop.timezone)
-    params = core_params(settings)
     refolded = _refold_stale(session, shop=shop, settings=settings)
-    as_of = now.astimezone(tz).date()
+    as_of = now.astimezone(ZoneInfo(shop.timezone)).date()
+    held = _customers_with_holds(session, shop_id=shop.id, after=as_of)
     done = without = 0
-    t = TankForecast.__table__
     for product in session.exec(select(Product).where(Product.shop_id == shop.id)).all():
-        rows = session.execute(
-            sa.select(t.c.tank_id, t.c.customer_id, *(t.c[name] for name in _STATE_COLUMNS))
-            .where(t.c.shop_id == shop.id, t.c.product_id == product.id)
-            .order_by(t.c.tank_id)
-        ).all()
-        if not rows:
-            continue
-        data = np.array([r[2:] for r in rows], dtype=np.float64)  # None -> nan
-        ids = np.array([r[0] for r in rows], dtype=np.int64)
-        customers = np.array([r[1] for r in rows], dtype=np.int64)
-        has_level = ~np.isnan(data[:, _STATE_COLUMNS.index("level_at")])
-        without += int((~has_level).sum())
-        held = _customers_with_holds(session, shop_id=shop.id, after=as_of)
-        scalar = has_level & np.isin(customers, list(held))
-        batch = has_level & ~scalar
-        updates: list[dict[str, Any]] = []
-        if batch.any():
-            arrays = StateArrays(**{name: data[batch, i] for i, name in enumerate(_STATE_COLUMNS)})
-            out = forecast_many(
-                arrays,
-                now=now,
-                tz=tz,
-                bag_sizes=product.bag_sizes,
-                min_drop=product.min_drop,
-                params=params,
-                delivery_by=DELIVERY_BY,
-            )
-            updates.extend(_batch_updates(ids[batch], out, tz, as_of, now))
-        for tank_id in ids[scalar]:
-            row = session.get(TankForecast, int(tank_id))
-            assert row is not None
-            holds = session.exec(select(Hold).where(Hold.customer_id == row.customer_id)).all()
-            one = forecast(
-                state_of(row),
-                now=now,
-                tz=tz,
-                bag_sizes=product.bag_sizes,
-                min_drop=product.min_drop,
-                params=params,
-                holds=no_consumption_periods(holds, tz),
-                no_delivery=no_delivery_ranges(holds),
-                delivery_by=DELIVERY_BY,
-            )
-            updates.append(_scalar_update(int(tank_id), one, as_of, now))
-        if updates:
-            session.execute(
-                sa.update(t).where(t.c.tank_id == sa.bindparam("b_tank_id")),
-                updates,
-            )
-        done += len(updates)
+        after = -1
+        while True:
+            chunk_done, chunk_without, after = _refresh_chunk(
+                session, shop=shop, product=product, now=now, settings=settings,
+                held=held, after=after, limit=chunk)
+            done += chunk_done
+            without += chunk_without
+            if after < 0:
+                break
     session.flush()
     session.expire_all()  # the bulk UPDATE bypassed the objects this session holds
     return RefreshResult(refolded=refolded, forecast=done, without_level=without)
+
+
+def _refresh_chunk(
+    session: Session, *, shop: Shop, product: Product, now: datetime, settings: Settings,
+    held: set[int], after: int, limit: int,
+) -> tuple[int, int, int]:
+    """Forecast up to ``limit`` tanks with ids above ``after``; returns the next ``after``
+    (-1 when this was the last chunk)."""
+    t = TankForecast.__table__
+    tz = ZoneInfo(shop.timezone)
+    params = core_params(settings)
+    as_of = now.astimezone(tz).date()
+    rows = session.execute(
+        sa.select(t.c.tank_id, t.c.customer_id, *(t.c[name] for name in _STATE_COLUMNS))
+        .where(t.c.shop_id == shop.id, t.c.product_id == product.id, t.c.tank_id > after)
+        .order_by(t.c.tank_id)
+        .limit(limit)
+    ).all()
+    if not rows:
+        return 0, 0, -1
+    data = np.array([r[2:] for r in rows], dtype=np.float64)  # None -> nan
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    customers = np.array([r[1] for r in rows], dtype=np.int64)
+    has_level = ~np.isnan(data[:, _STATE_COLUMNS.index("level_at")])
+    scalar = has_level & np.isin(customers, np.fromiter(held, dtype=np.int64, count=len(held)))
+    batch = has_level & ~scalar
+    values = _Values(sqlite=session.connection().dialect.name == "sqlite")
+    updates: list[tuple[Any, ...]] = []
+    if batch.any():
+        arrays = StateArrays(**{name: data[batch, i] for i, name in enumerate(_STATE_COLUMNS)})
+        out = forecast_many(arrays, now=now, tz=tz, bag_sizes=product.bag_sizes,
+                            min_drop=product.min_drop, params=params, delivery_by=DELIVERY_BY)
+        updates.extend(_batch_updates(ids[batch], out, tz, as_of, now, values))
+    for tank_id in ids[scalar]:
+        row = session.get(TankForecast, int(tank_id))
+        assert row is not None
+        holds = session.exec(select(Hold).where(Hold.customer_id == row.customer_id)).all()
+        one = forecast(state_of(row), now=now, tz=tz, bag_sizes=product.bag_sizes,
+                       min_drop=product.min_drop, params=params,
+                       holds=no_consumption_periods(holds, tz),
+                       no_delivery=no_delivery_ranges(holds), delivery_by=DELIVERY_BY)
+        updates.append(_scalar_update(int(tank_id), one, as_of, now, values))
+    if updates:
+        _write_answers(session, updates)
+    next_after = int(ids[-1]) if len(rows) == limit else -1
+    return len(updates), int((~has_level).sum()), next_after
 
 
 def _refold_stale(session: Session, *, shop: Shop, settings: Settings) -> int:
@@ -327,51 +335,61 @@ def _customers_with_holds(session: Session, *, shop_id: int, after: date) -> set
     return set(ids)
 
 
-def _batch_updates(
-    ids: np.ndarray, out: Any, tz: ZoneInfo, as_of: date, now: datetime
-) -> list[dict[str, Any]]:
-    from replenish.core.batch import local_dates
-
-    p10 = local_dates(out.runout_p10, tz).astype(object)
-    p50 = local_dates(out.runout_p50, tz).astype(object)
-    p90 = local_dates(out.runout_p90, tz).astype(object)
-    order_by = out.order_by.astype(object)
-    rate, rate_sd = out.rate.tolist(), out.rate_sd.tolist()
-    level_now, size, fits = out.level_now.tolist(), out.drop_size.tolist(), out.drop_fits.tolist()
-    return [
-        {
-            "b_tank_id": int(ids[i]),
-            "as_of": as_of,
-            "computed_at": now,
-            "rate": rate[i],
-            "rate_sd": rate_sd[i],
-            "level_now": level_now[i],
-            "runout_p10": p10[i],
-            "runout_p50": p50[i],
-            "runout_p90": p90[i],
-            "order_by": order_by[i],
-            "drop_size": size[i],
-            "drop_fits": fits[i],
-        }
-        for i in range(len(ids))
-    ]
+_ANSWER = ("as_of", "computed_at", "rate", "rate_sd", "level_now", "runout_p10",
+           "runout_p50", "runout_p90", "order_by", "drop_size", "drop_fits")
 
 
-def _scalar_update(tank_id: int, one: Forecast, as_of: date, now: datetime) -> dict[str, Any]:
-    return {
-        "b_tank_id": tank_id,
-        "as_of": as_of,
-        "computed_at": now,
-        "rate": one.rate.mean,
-        "rate_sd": one.rate.sd,
-        "level_now": one.level_now,
-        "runout_p10": one.runout.local_date("p10"),
-        "runout_p50": one.runout.local_date("p50"),
-        "runout_p90": one.runout.local_date("p90"),
-        "order_by": one.order_by,
-        "drop_size": one.drop_size,
-        "drop_fits": one.drop_fits,
-    }
+@dataclass(frozen=True)
+class _Values:
+    """Turns dates and times into what the driver stores, the way the column types would:
+    on SQLite, ISO text for dates and naive UTC text for times (as SQLAlchemy writes them)."""
+
+    sqlite: bool
+
+    def day(self, value: date) -> Any:
+        return value.isoformat() if self.sqlite else value
+
+    def days(self, values: npt.NDArray[np.datetime64]) -> list[Any]:
+        if self.sqlite:
+            return list(np.datetime_as_string(values, unit="D").tolist())
+        return list(values.astype("datetime64[D]").astype(object).tolist())
+
+    def moment(self, value: datetime) -> Any:
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else utc
+
+
+def _batch_updates(ids: npt.NDArray[np.int64], out: ForecastArrays, tz: ZoneInfo, as_of: date,
+                   now: datetime, v: _Values) -> list[tuple[Any, ...]]:
+    """Answer rows in ``_ANSWER`` order, then the tank id, ready for the driver."""
+    n = len(ids)
+    return list(zip(
+        [v.day(as_of)] * n, [v.moment(now)] * n, out.rate.tolist(), out.rate_sd.tolist(),
+        out.level_now.tolist(), v.days(local_dates(out.runout_p10, tz)),
+        v.days(local_dates(out.runout_p50, tz)), v.days(local_dates(out.runout_p90, tz)),
+        v.days(out.order_by), out.drop_size.tolist(), out.drop_fits.tolist(), ids.tolist(),
+        strict=True,
+    ))
+
+
+def _scalar_update(tank_id: int, one: Forecast, as_of: date, now: datetime,
+                   v: _Values) -> tuple[Any, ...]:
+    return (v.day(as_of), v.moment(now), one.rate.mean, one.rate.sd, one.level_now,
+            v.day(one.runout.local_date("p10")), v.day(one.runout.local_date("p50")),
+            v.day(one.runout.local_date("p90")), v.day(one.order_by), one.drop_size,
+            one.drop_fits, tank_id)
+
+
+_ANSWER = ("as_of", "computed_at", "rate", "rate_sd", "level_now", "runout_p10",
+           "runout_p50", "runout_p90", "order_by", "drop_size", "drop_fits")
+
+
+def _write_answers(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    """UPDATE the answers with one executemany on the driver (the nightly's hot path)."""
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sets = ", ".join(f"{name} = {mark}" for name in _ANSWER)
+    conn.exec_driver_sql(f"UPDATE tank_forecasts SET {sets} WHERE tank_id = {mark}", rows)
 
 
 def forecast_as_of(*, session: Session, shop: Shop, now: datetime, settings: Settings,
