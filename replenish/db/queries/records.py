@@ -30,7 +30,10 @@ def add_reading(*, session: Session, tank: Tank, product: Product, at: datetime,
                 depth_cm: float | None = None, note: str = "") -> Reading:
     """Record a level (as an amount, or as a depth converted through the tank's geometry)."""
     if (level is None) == (depth_cm is None):
-        raise ValueError("give the level either as depth_cm or as level (an amount), not both")
+        raise ValueError(
+            "give exactly one of depth_cm (the tape measure, in cm) or level "
+            "(an amount in the product's unit)"
+        )
     if depth_cm is not None:
         level = level_from_depth(tank, product, depth_cm)
     assert level is not None

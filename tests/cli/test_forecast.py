@@ -1,0 +1,94 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from replenish.cli import app
+
+runner = CliRunner()
+JSON_KEYS = {"customer_id", "level_now", "rate_per_day", "runout_p10", "runout_p50",
+             "runout_p90", "order_by", "drop_size", "unit"}
+
+
+@pytest.fixture(scope="module")
+def demo(backend):
+    """A demo town on SQLite and on PostgreSQL; returns how to run the CLI on it."""
+    env = {"REPLENISH_DATABASE_URL": backend.new_database()}
+    seeded = runner.invoke(app, ["init", "--demo"], env=env)
+    assert seeded.exit_code == 0, seeded.output
+
+    def run(*args):
+        return runner.invoke(app, list(args), env=env)
+
+    return run
+
+
+def test_the_forecast_lists_every_customer_by_order_by_date(demo):
+    result = demo("forecast", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert len(rows) == 60
+    assert set(rows[0]) >= JSON_KEYS
+    dated = [r["order_by"] for r in rows if r["order_by"] is not None]
+    assert dated == sorted(dated)
+    for r in rows:
+        if r["order_by"] is not None:
+            assert r["runout_p10"] <= r["runout_p50"] <= r["runout_p90"]
+
+
+def test_the_table_shows_one_line_per_tank_under_a_header(demo):
+    result = demo("forecast")
+    assert result.exit_code == 0
+    lines = result.output.strip().splitlines()
+    assert lines[0].split()[:3] == ["id", "customer", "product"]
+    assert len(lines) == 61
+
+
+def test_a_reading_moves_the_forecast_at_once(demo):
+    before = json.loads(demo("forecast", "--customer", "5", "--json").output)[0]
+    added = demo("reading", "add", "--customer", "5", "--level", "0.5", "--source", "customer")
+    assert added.exit_code == 0, added.output
+    after = json.loads(demo("forecast", "--customer", "5", "--json").output)[0]
+    assert after["level_now"] == pytest.approx(0.5, abs=0.05)
+    assert after["runout_p50"] <= before["runout_p50"]
+
+
+def test_a_drop_saved_twice_with_one_key_is_recorded_once(demo):
+    args = ("drop", "add", "--customer", "7", "--quantity", "10", "--depth-before-cm", "4",
+            "--key", "route-1-stop-7", "--json")
+    first, second = demo(*args), demo(*args)
+    assert first.exit_code == second.exit_code == 0
+    assert json.loads(first.output)["drop_id"] == json.loads(second.output)["drop_id"]
+
+
+def test_a_forecast_as_of_an_earlier_date_writes_nothing(demo):
+    now = json.loads(demo("forecast", "--json").output)
+    earlier = demo("forecast", "--as-of", "2026-10-01", "--json")
+    assert earlier.exit_code == 0
+    again = json.loads(demo("forecast", "--json").output)
+    assert [r["order_by"] for r in again] == [r["order_by"] for r in now]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("reading", "add", "--customer", "1", "--depth-cm", "500"), "--depth-cm 500"),
+        (("reading", "add", "--customer", "1"), "exactly one of --depth-cm"),
+        (("reading", "add", "--customer", "9999", "--level", "3"), "--customer 9999"),
+        (("drop", "add", "--customer", "1", "--quantity", "-2"), "--quantity must be"),
+        (("forecast", "--as-of", "next friday"), "--as-of 'next friday'"),
+        (("reading", "add", "--customer", "1", "--level", "3", "--at", "tuesday"), "--at"),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_no_traceback(demo, args, message):
+    result = demo(*args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_commands_refuse_a_database_that_was_never_initialised(tmp_path):
+    env = {"REPLENISH_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}
+    result = runner.invoke(app, ["forecast"], env=env)
+    assert result.exit_code == 2
+    assert "replenish init" in result.output
