@@ -66,3 +66,30 @@ def test_migrations_downgrade_to_an_empty_database(backend):
         assert not TABLES & set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_upgrading_keeps_every_row_a_shop_already_has(backend):
+    from sqlalchemy import text
+
+    url = backend.new_database()
+    upgrade_database(url, revision="0001")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO shops (id, name, timezone, locale, region, currency, open_time, "
+                "close_time, created_at) VALUES (1, '林記米行', 'Asia/Taipei', 'zh-TW', 'TW', "
+                "'TWD', '08:00:00', '20:00:00', '2026-01-01 00:00:00')"))
+            connection.execute(text(
+                "INSERT INTO customers (id, shop_id, name, phone, address, notes, habits, "
+                "delivery_mode, time_windows, language, opted_out, created_at) VALUES "
+                "(1, 1, '王太太', '+886912345678', '台南市', '', '', 'confirm', '[]', 'zh-TW', "
+                "false, '2026-01-01 00:00:00')"))
+        upgrade_database(url)
+        assert database_revision(url) == head_revision()
+        with engine.connect() as connection:
+            names = connection.execute(text("SELECT name FROM customers")).scalars().all()
+            shops = connection.execute(text("SELECT name FROM shops")).scalars().all()
+        assert names == ["王太太"] and shops == ["林記米行"]
+    finally:
+        engine.dispose()
