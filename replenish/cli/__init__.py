@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from replenish.cli import customers, forecast, records, setup, tank
+from replenish.cli import customers, forecast, records, serve, setup, tank
 
 app = typer.Typer(
     name="replenish",
@@ -30,5 +30,6 @@ tank.register(app)
 customers.register(app)
 records.register(app)
 forecast.register(app)
+serve.register(app)
 
 __all__ = ["app"]
