@@ -103,7 +103,7 @@ class HouseholdBase(SQLModel):
     adults: int = Field(default=0, ge=0)
     children: int = Field(default=0, ge=0)
     elders: int = Field(default=0, ge=0)
-    eats_at_home: float = Field(default=1.0, ge=0, le=1)
+    eats_at_home: float = Field(default=1.0, gt=0, le=1)  # 0.5: half the meals at home
 
     @model_validator(mode="after")
     def _someone_lives_there(self) -> Self:
