@@ -1,11 +1,12 @@
-"""What every command shares: settings, the database, and clean errors."""
+"""What every command shares: settings, the database, clean errors, and plain tables."""
 
 from __future__ import annotations
 
 import json
 import re
 import sys
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
@@ -59,6 +60,19 @@ def friendly_errors(*options: str) -> Iterator[None]:
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
+
+
+def display_width(text: str) -> int:
+    """Display width: CJK characters take two columns in a terminal."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """``header`` and ``rows`` in columns two spaces apart, padded to their display width."""
+    widths = [max(display_width(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    for row in (header, *rows):
+        cells = (cell + " " * (w - display_width(cell)) for cell, w in zip(row, widths, strict=True))
+        typer.echo("  ".join(cells).rstrip())
 
 
 @contextmanager

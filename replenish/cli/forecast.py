@@ -16,6 +16,7 @@ from replenish.cli.common import (
     database,
     fail,
     print_json,
+    print_table,
     settings,
 )
 from replenish.db.models import Customer, Product, Shop, Tank
@@ -67,7 +68,7 @@ def forecast(
     if as_json:
         print_json(rows)
         return
-    _print_table(rows, today=(as_of or datetime.now(UTC).astimezone(tz).date().isoformat()))
+    _print_forecasts(rows, today=(as_of or datetime.now(UTC).astimezone(tz).date().isoformat()))
 
 
 def _saved_rows(session: Session, shop: Shop, customer_id: int | None) -> list[dict[str, Any]]:
@@ -124,13 +125,13 @@ def _short(day: str, beside: str) -> str:
     return day[5:] if day[:4] == beside[:4] else day
 
 
-def _print_table(rows: list[dict[str, Any]], today: str) -> None:
+def _print_forecasts(rows: list[dict[str, Any]], today: str) -> None:
     if not rows:
         typer.echo("no tanks yet: add customers with `replenish customer add`")
         return
     header = ("id", "customer", "product", "level now", "run-out p50 (p10–p90)", "order by",
               "drop")
-    lines = [header]
+    lines: list[tuple[str, ...]] = []
     for r in rows:
         if r["order_by"] is None:
             lines.append((str(r["customer_id"]), r["customer"], r["product"], "?",
@@ -144,17 +145,4 @@ def _print_table(rows: list[dict[str, Any]], today: str) -> None:
             r["order_by"] + (" overdue" if r["order_by"] < today else ""),
             f"{r['drop_size']:g} {r['unit']}",
         ))
-    widths = [max(_width(line[i]) for line in lines) for i in range(len(header))]
-    for line in lines:
-        typer.echo("  ".join(_pad(cell, w) for cell, w in zip(line, widths, strict=True)).rstrip())
-
-
-def _width(text: str) -> int:
-    """Display width: CJK characters take two columns in a terminal."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
+    print_table(header, lines)

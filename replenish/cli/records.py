@@ -108,7 +108,7 @@ def reading_add(
     if as_json:
         print_json(out)
     else:
-        typer.echo(f"reading #{out['reading_id']}: {out['level']:g} {out['unit']} "
+        typer.echo(f"reading #{out['reading_id']}: {out['level']:.1f} {out['unit']} "
                    f"in tank {out['tank_id']}")
 
 

@@ -143,16 +143,10 @@ def load_history(
     tz = ZoneInfo(shop.timezone)
     cap = capacity_of(tank, product)
     cv = settings.forecast.prior_cv
-    share = (
-        len(
-            session.exec(
-                select(Tank.id).where(
-                    Tank.customer_id == tank.customer_id, Tank.product_id == tank.product_id
-                )
-            ).all()
-        )
-        or 1
-    )
+    # filter by product in Python: on a one-product shop an index on product_id matches
+    # every tank, and SQLite may pick it over the customer's index
+    products = session.exec(select(Tank.product_id).where(Tank.customer_id == tank.customer_id))
+    share = sum(1 for p in products if p == tank.product_id) or 1
     households = session.exec(
         select(HouseholdChange)
         .where(HouseholdChange.customer_id == tank.customer_id)

@@ -351,6 +351,10 @@ def test_the_columns_are_the_registration_fields():
     )
 
 
+def test_the_columns_are_the_model_fields_in_order():
+    assert tuple(CustomerRegistration.model_fields) == COLUMNS
+
+
 def test_a_household_that_never_eats_at_home_is_refused(session, shop, settings):
     problems = problems_of(session, shop, settings, eats_at_home="0%")
     assert problems["eats_at_home"].startswith("0 must be more than 0")
