@@ -96,7 +96,8 @@ def seed_demo(*, session: Session, shop: Shop, settings: Settings, households: i
                     source=ReadingSource.COURIER, level=round(level, 1), settings=settings)
         readings += 1
         while True:
-            days_left = (level - 0.15 * cap) / true_rate
+            # the shop calls when about a quarter is left, and at least every ten weeks
+            days_left = min((level - 0.25 * cap) / true_rate, 70.0)
             t_next = t + timedelta(days=max(days_left * rnd.uniform(0.8, 1.05), 3))
             if t_next >= now:
                 break

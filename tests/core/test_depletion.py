@@ -159,3 +159,21 @@ def test_a_drop_never_exceeds_the_room_unless_the_minimum_forces_it(room, bags):
     size = drop_size(room, bag_sizes=bags, min_drop=min(bags))
     assert size <= room + 1e-9 or size == min(bags)
     assert size > room - min(bags) - 1e-9 or size == min(bags)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=1, max_value=6), st.floats(min_value=0.3, max_value=1.5))
+def test_more_readings_narrow_the_run_out_interval(n, true_rate):
+    def width_after(k):
+        t, level, events = T0, 50.0, [ReadingEvent(T0, 50.0, 0.02 * CAP)]
+        for _ in range(k):
+            t += timedelta(days=20)
+            level -= true_rate * 20
+            events.append(ReadingEvent(t, level, 0.02 * CAP))
+            level = 50.0
+            events.append(ReadingEvent(t + timedelta(hours=1), level, 0.02 * CAP))
+        state = tank_with(50.0, Household(adults=3), events=events[1:])
+        f = rice_forecast(state, now=t + timedelta(hours=2))
+        return f.runout.p90 - f.runout.p10
+
+    assert width_after(n + 1) <= width_after(n)
