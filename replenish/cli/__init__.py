@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from replenish.cli import customers, forecast, records, serve, setup, tank
+from replenish.cli import customers, forecast, products, records, serve, setup, tank
 
 app = typer.Typer(
     name="replenish",
@@ -30,6 +30,7 @@ tank.register(app)
 customers.register(app)
 records.register(app)
 forecast.register(app)
+products.register(app)
 serve.register(app)
 
 __all__ = ["app"]

@@ -44,8 +44,9 @@ def friendly_errors(*options: str) -> Iterator[None]:
     except ValidationError as error:
         lines = []
         for item in error.errors(include_url=False):
-            field = ".".join(str(part) for part in item["loc"]) or "input"
-            lines.append(f"{field}: {item['msg'].removeprefix('Value error, ')}")
+            field = ".".join(str(part) for part in item["loc"])
+            text = item["msg"].removeprefix("Value error, ")
+            lines.append(f"{field}: {text}" if field else text)  # a rule across fields
         message = "; ".join(lines)
         for name in options:
             message = re.sub(rf"\b{name}\b", "--" + name.replace("_", "-"), message)

@@ -97,7 +97,7 @@ def _local(moment: datetime | None, shop: Shop) -> str:
     return moment.astimezone(ZoneInfo(shop.timezone)).strftime("%Y-%m-%d %H:%M")
 
 
-def _tank_json(tank: Tank, product: Product) -> dict[str, Any]:
+def tank_json(tank: Tank, product: Product) -> dict[str, Any]:
     geometry = geometry_of(tank)
     litres = geometry.litres
     return {"tank_id": tank.id, "product": product.key, "unit": product.unit.value,
@@ -107,7 +107,7 @@ def _tank_json(tank: Tank, product: Product) -> dict[str, Any]:
             "capacity": round(geometry.capacity(units_per_litre=product.units_per_litre), 1)}
 
 
-def _tank_text(t: dict[str, Any]) -> str:
+def tank_text(t: dict[str, Any]) -> str:
     if t["shape"] == "cylinder":
         size = f"cylinder ⌀{t['diameter_cm']:g} × {t['height_cm']:g} cm"
     elif t["shape"] == "box":
@@ -185,7 +185,7 @@ def add(
         return
     typer.echo(f"registered customer #{out['customer_id']} {out['name']} ({out['phone']}): "
                f"{people_text(out['household'])}")
-    typer.echo(_tank_text(out["tank"]))
+    typer.echo(tank_text(out["tank"]))
     if out["level"] is not None:
         typer.echo(f"in the tank now: {out['level']:g} {out['tank']['unit']}")
 
@@ -196,7 +196,7 @@ def _registered(session: Session, shop: Shop, result: RegistrationResult) -> dic
     reading = result.reading
     return {"customer_id": result.customer.id, "name": result.customer.name,
             "phone": result.customer.phone, "household": household_json(result.household),
-            "tank": _tank_json(result.tank, product),
+            "tank": tank_json(result.tank, product),
             "level": None if reading is None else round(reading.level, 1),
             "measured_at": None if reading is None else _local(reading.at, shop)}
 
@@ -327,7 +327,7 @@ def _details(session: Session, shop: Shop, c: Customer) -> dict[str, Any]:
         drops = session.exec(select(Drop).where(Drop.tank_id == tank.id)
                              .order_by(col(Drop.delivered_on).desc(), col(Drop.id).desc()).limit(RECENT)).all()
         forecast = session.get(TankForecast, tank.id)
-        tanks.append(_tank_json(tank, product) | {
+        tanks.append(tank_json(tank, product) | {
             "readings": [{"at": _local(r.at, shop), "level": round(r.level, 1), "depth_cm": r.depth_cm,
                           "source": r.source.value, "note": r.note} for r in readings],
             "drops": [{"delivered_on": d.delivered_on.isoformat(), "quantity": d.quantity,
@@ -376,7 +376,7 @@ def _print_details(out: dict[str, Any]) -> None:
     for h in out["household_history"]:
         say(f"  from {h['effective_date']}: {people_text(h)}")
     for t in out["tanks"]:
-        say(_tank_text(t))
+        say(tank_text(t))
         for r in t["readings"]:
             depth = "" if r["depth_cm"] is None else f" ({r['depth_cm']:g} cm)"
             say(f"  reading {r['at']}: {r['level']:g} {t['unit']}{depth}, {r['source']}")
