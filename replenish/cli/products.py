@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from sqlmodel import select
 
 from replenish.cli.common import (
     JsonOption,
@@ -22,7 +21,7 @@ from replenish.cli.common import (
 from replenish.core.types import TankShape
 from replenish.db.models import Customer, Product, ProductUpdate, TankCreate
 from replenish.db.queries import add_tank, list_products, update_product
-from replenish.db.queries.forecasts import mark_customer_stale
+from replenish.db.queries.forecasts import mark_customer_stale, mark_product_stale
 from replenish.db.queries.shop_values import find_product
 
 product_app = typer.Typer(help="The products the shop sells: units, bags, per-person priors.",
@@ -107,9 +106,8 @@ def product_edit(
             product = find_product(list_products(session=session, shop_id=shop.id), key)
             update_product(session=session, product=product,
                            product_in=ProductUpdate.model_validate(changes))
-        customers = session.exec(select(Customer.id).where(Customer.shop_id == shop.id)).all()
-        for customer_id in customers:
-            mark_customer_stale(session=session, customer_id=customer_id)
+        assert product.id is not None
+        mark_product_stale(session=session, product_id=product.id)
         typer.echo(f"product {product.key}: changed {', '.join(sorted(changes))}")
 
 
@@ -137,7 +135,6 @@ def tank_add(
       replenish tank add --customer 12 --shape box --width-cm 30 --depth-cm 30 --height-cm 40 --label storeroom
     """
     from replenish.cli.customers import tank_json, tank_text
-    from replenish.db.history import geometry_of  # noqa: F401  (tank_json uses it)
 
     cfg = settings()
     with database(cfg) as session:

@@ -59,6 +59,7 @@ __all__ = [
     "forecast_as_of",
     "list_forecasts",
     "mark_customer_stale",
+    "mark_product_stale",
     "refold_tank",
     "refresh_forecasts",
     "state_of",
@@ -165,6 +166,12 @@ def mark_customer_stale(*, session: Session, customer_id: int) -> None:
         .where(col(TankForecast.customer_id) == customer_id)
         .values(stale=True)
     )
+
+
+def mark_product_stale(*, session: Session, product_id: int) -> None:
+    """A product's priors, density or bags changed: refold every tank holding it."""
+    session.execute(sa.update(TankForecast).where(col(TankForecast.product_id) == product_id)
+                    .values(stale=True))
 
 
 def mark_tank_stale(*, session: Session, tank_id: int) -> None:
