@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from replenish.cli import customers, forecast, products, records, serve, setup, tank
+from replenish.cli import (
+    customers,
+    forecast,
+    messages,
+    products,
+    records,
+    replies,
+    serve,
+    setup,
+    tank,
+)
 
 app = typer.Typer(
     name="replenish",
@@ -31,6 +41,8 @@ customers.register(app)
 records.register(app)
 forecast.register(app)
 products.register(app)
+replies.register(app)
+messages.register(app)
 serve.register(app)
 
 __all__ = ["app"]
