@@ -222,7 +222,7 @@ def populate(url: str, n: int, workers: int) -> dict[str, float]:
 
 def nightly(url: str, shop_id: int) -> None:
     """Child process: one nightly refresh; prints wall time and peak memory as JSON."""
-    from replenish.db.queries.forecasts import refresh_forecasts
+    from replenish.db.queries.nightly import refresh_forecasts
 
     settings = load_settings()
     engine = make_engine(url)

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from replenish.db import make_engine
 from replenish.db.models import Shop
-from replenish.db.queries.forecasts import RefreshResult, refresh_forecasts
+from replenish.db.queries.nightly import RefreshResult, refresh_forecasts
 from replenish.settings import Settings
 
 __all__ = ["nightly_forecast"]

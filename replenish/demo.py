@@ -30,7 +30,7 @@ from replenish.db.queries import (
     get_product,
     record_household_change,
 )
-from replenish.db.queries.forecasts import refresh_forecasts
+from replenish.db.queries.nightly import refresh_forecasts
 from replenish.db.queries.records import add_drop, add_reading
 from replenish.settings import Settings
 

@@ -45,7 +45,7 @@ def friendly_errors(*options: str) -> Iterator[None]:
         lines = []
         for item in error.errors(include_url=False):
             field = ".".join(str(part) for part in item["loc"])
-            text = item["msg"].removeprefix("Value error, ")
+            text = _plain(item)
             lines.append(f"{field}: {text}" if field else text)  # a rule across fields
         message = "; ".join(lines)
         for name in options:
@@ -56,6 +56,25 @@ def friendly_errors(*options: str) -> Iterator[None]:
         for name in options:
             message = re.sub(rf"\b{name}\b", "--" + name.replace("_", "-"), message)
         fail(message)
+
+
+_BOUNDS = {"greater_than": "more than {gt}", "greater_than_equal": "{ge} or more",
+           "less_than": "less than {lt}", "less_than_equal": "at most {le}"}
+
+
+def _plain(item: Any) -> str:
+    """A pydantic error in the shop's words: "must be 0 or more, got -1"."""
+    kind = item["type"]
+    ctx = {k: _num(v) for k, v in (item.get("ctx") or {}).items()}
+    if kind in _BOUNDS:
+        return f"must be {_BOUNDS[kind].format(**ctx)}, got {_num(item.get('input'))}"
+    if kind in ("float_parsing", "int_parsing", "float_type", "int_type"):
+        return f"{item.get('input')!r} is not a number"
+    return str(item["msg"]).removeprefix("Value error, ")
+
+
+def _num(value: Any) -> Any:
+    return f"{value:g}" if isinstance(value, float) else value
 
 
 def print_json(value: Any) -> None:

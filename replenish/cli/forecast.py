@@ -20,7 +20,8 @@ from replenish.cli.common import (
     settings,
 )
 from replenish.db.models import Customer, Product, Shop, Tank
-from replenish.db.queries.forecasts import forecast_as_of, list_forecasts, refresh_forecasts
+from replenish.db.queries.forecasts import forecast_as_of, list_forecasts
+from replenish.db.queries.nightly import refresh_forecasts
 
 AS_OF_TIME = time(12, 0)
 
@@ -129,16 +130,16 @@ def _print_forecasts(rows: list[dict[str, Any]], today: str) -> None:
     if not rows:
         typer.echo("no tanks yet: add customers with `replenish customer add`")
         return
-    header = ("id", "customer", "product", "level now", "run-out p50 (p10–p90)", "order by",
-              "drop")
+    header = ("id", "customer", "tank", "product", "level now", "run-out p50 (p10–p90)",
+              "order by", "drop")
     lines: list[tuple[str, ...]] = []
     for r in rows:
         if r["order_by"] is None:
-            lines.append((str(r["customer_id"]), r["customer"], r["product"], "?",
-                          "no level yet: record a reading", "", ""))
+            lines.append((str(r["customer_id"]), r["customer"], str(r["tank_id"]), r["product"],
+                          "?", "no level yet: record a reading", "", ""))
             continue
         lines.append((
-            str(r["customer_id"]), r["customer"], r["product"],
+            str(r["customer_id"]), r["customer"], str(r["tank_id"]), r["product"],
             f"{r['level_now']:.1f} {r['unit']}",
             f"{r['runout_p50']} ({_short(r['runout_p10'], r['runout_p50'])}–"
             f"{_short(r['runout_p90'], r['runout_p50'])})",

@@ -142,8 +142,7 @@ def tank_add(
         owner = session.get(Customer, customer)
         if owner is None or owner.shop_id != shop.id:
             fail(f"--customer {customer}: no such customer in this shop")
-        with friendly_errors("diameter_cm", "width_cm", "depth_cm", "height_cm", "capacity",
-                             "product"):
+        with friendly_errors("diameter_cm", "width_cm", "depth_cm", "height_cm", "product"):
             chosen = find_product(list_products(session=session, shop_id=shop.id), product)
             tank = add_tank(session=session, customer=owner, tank_in=TankCreate(
                 product_id=chosen.id, label=label, shape=shape, diameter_cm=diameter_cm,

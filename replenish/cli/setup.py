@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session, select
 
-from replenish.cli.common import settings
+from replenish.cli.common import fail, settings
 from replenish.db import make_engine, upgrade_database
 from replenish.db.models import Shop, ShopCreate
 from replenish.db.queries import create_shop
@@ -32,7 +32,13 @@ def init(
       REPLENISH_DATABASE_URL=postgresql://postgres@127.0.0.1/test replenish init --demo
     """
     cfg = settings()
-    upgrade_database(cfg.database_url)
+    try:
+        upgrade_database(cfg.database_url)
+    except Exception as error:  # noqa: BLE001 - any driver or URL error is a message here
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        fail(f"cannot create or upgrade the database {cfg.database_url!r}: {reason}. "
+             "Check REPLENISH_DATABASE_URL (e.g. sqlite:///replenish.db or "
+             "postgresql://user@host:5432/dbname)")
     engine = make_engine(cfg.database_url)
     try:
         with Session(engine) as session:

@@ -155,7 +155,7 @@ def forecast_many(s: StateArrays, *, now: datetime, tz: ZoneInfo, bag_sizes: Seq
     cut = delivery_by.hour * 3600 + delivery_by.minute * 60 + delivery_by.second
     day = np.where(local - risky_day * DAY >= cut, risky_day, risky_day - 1).astype("int64")
     order_by = day.astype("datetime64[D]")
-    arrive = _epoch_of_local(order_by, delivery_by, tz)
+    arrive = np.maximum(_epoch_of_local(order_by, delivery_by, tz), t_now)
     arrive = np.maximum(arrive, s.level_at)
     used_then = rate * np.maximum(arrive - s.level_at, 0.0) / DAY
     level_then = np.clip(s.level - used_then, 0.0, s.capacity)
@@ -186,6 +186,8 @@ def _drop_sizes(room: F, bag_sizes: Sequence[float], min_drop: float) -> F:
     """``depletion.drop_size`` for many rooms at once (the same thousandths grid)."""
     limit = np.floor(np.maximum(room, 0.0) * 1000 + 1e-6).astype(np.int64)
     sizes = sorted({round(s * 1000) for s in bag_sizes if s > 0})
+    if sizes and sizes[0] == 0:
+        raise ValueError("bag sizes must be at least 0.001 of the product's unit")
     if not sizes:
         made = limit / 1000.0
     else:

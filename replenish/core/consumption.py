@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from replenish.core.censoring import mills, truncated_normal
 from replenish.core.household import Household, Prior, prior_rate
 
 __all__ = [
@@ -297,22 +298,13 @@ def _learn_lower_bound(state: RateState, bound: float, var: float) -> RateState:
     m, s2 = eta_all / lam_all, 1.0 / lam_all
     sigma = math.sqrt(s2 + var)
     z = (m - bound) / sigma
-    lam_ratio = _mills(z)
+    lam_ratio = mills(z)
     m_new = m + s2 * lam_ratio / sigma
     s2_new = s2 * (1.0 - (s2 / sigma**2) * lam_ratio * (lam_ratio + z))
     s2_new = max(s2_new, s2 * 1e-3)
     lam_new = 1.0 / s2_new
     eta_new = m_new * lam_new
     return replace(state, eta=eta_new - state.prior.mean * p0, lam=lam_new - p0)
-
-
-def _mills(z: float) -> float:
-    """φ(z)/Φ(z), stable for very negative z."""
-    if z < -30:
-        return -z
-    phi = math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
-    cdf = 0.5 * math.erfc(-z / math.sqrt(2))
-    return phi / cdf if cdf > 0 else -z
 
 
 # --- folding events -----------------------------------------------------------------------
@@ -391,32 +383,8 @@ def _close_unknown(state: RateState, event: DropEvent, params: ForecastParams,
     pred = level - mean * days
     pred_var = state.level_var + rate_var * days**2 + _daily_sd(state, params) ** 2 * days
     lo, hi = 0.0, max(room, 0.0)
-    before, before_var = _truncated_normal(pred, max(pred_var, 1e-12), lo, hi)
+    before, before_var = truncated_normal(pred, max(pred_var, 1e-12), lo, hi)
     return state, before, before_var
-
-
-def _truncated_normal(mu: float, var: float, lo: float, hi: float) -> tuple[float, float]:
-    """Mean and variance of N(mu, var) restricted to [lo, hi]."""
-    if hi <= lo:
-        return lo, 0.0
-    sd = math.sqrt(var)
-    a, b = (lo - mu) / sd, (hi - mu) / sd
-    pa, pb = _phi(a), _phi(b)
-    ca, cb = _cdf(a), _cdf(b)
-    mass = cb - ca
-    if mass < 1e-12:  # all the mass is outside: clamp to the nearer end
-        return (lo if mu < lo else hi), 0.0
-    mean = mu + sd * (pa - pb) / mass
-    var_t = var * (1 + (a * pa - b * pb) / mass - ((pa - pb) / mass) ** 2)
-    return min(max(mean, lo), hi), max(var_t, 0.0)
-
-
-def _phi(z: float) -> float:
-    return math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi) if math.isfinite(z) else 0.0
-
-
-def _cdf(z: float) -> float:
-    return 0.5 * math.erfc(-z / math.sqrt(2))
 
 
 def _change_household(state: RateState, event: HouseholdEvent,

@@ -114,6 +114,8 @@ def _makeable(bag_sizes: tuple[float, ...], room: float) -> float:
     """The largest sum of bags (any count of each size) that is <= ``room``."""
     scale = 1000  # work in thousandths (grams, millilitres) to stay exact
     sizes = sorted({round(s * scale) for s in bag_sizes if s > 0})
+    if sizes and sizes[0] == 0:
+        raise ValueError("bag sizes must be at least 0.001 of the product's unit")
     limit = math.floor(room * scale + 1e-6)
     if not sizes or limit < sizes[0]:
         return 0.0
@@ -210,7 +212,8 @@ def forecast(state: RateState, *, now: datetime, tz: ZoneInfo, bag_sizes: Sequen
     for start, end in sorted(no_delivery, reverse=True):
         if start <= order_by <= end:
             order_by = start - timedelta(days=1)
-    arrive = datetime.combine(order_by, delivery_by, tzinfo=tz)
+    # the room when the drop arrives: on the order-by date, or now if that is past
+    arrive = max(datetime.combine(order_by, delivery_by, tzinfo=tz), now)
     level_then = expected_level(state, rate, max(arrive, state.level_at or arrive), holds)
     room = state.capacity - level_then
     size = drop_size(room, bag_sizes=bag_sizes, min_drop=min_drop)

@@ -26,11 +26,16 @@ from replenish.core.types import TankShape
 __all__ = ["TankGeometry"]
 
 
+MAX_CM = 10_000.0  # 100 m: anything bigger is a typo, not a tank
+
+
 def _positive(name: str, value: float | None) -> float:
     if value is None:
         raise ValueError(f"{name} is required for this tank shape")
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive number of cm, got {value!r}")
+    if value > MAX_CM:
+        raise ValueError(f"{name} must be at most {MAX_CM:g} cm, got {value!r}")
     return float(value)
 
 
@@ -64,6 +69,8 @@ class TankGeometry:
             cap = self.capacity_units
             if cap is None or not math.isfinite(cap) or cap <= 0:
                 raise ValueError(f"capacity must be a positive amount, got {cap!r}")
+            if cap > 1e9:
+                raise ValueError(f"capacity must be at most 1e9, got {cap!r}")
             if self.height_cm is not None:
                 _positive("height_cm", self.height_cm)
 
@@ -118,10 +125,10 @@ class TankGeometry:
         """
         height = self._height_for_depth()
         if not math.isfinite(depth_cm) or depth_cm < 0:
-            raise ValueError(f"depth_cm must be zero or more, got {depth_cm!r}")
+            raise ValueError(f"a fill depth must be zero or more cm, got {depth_cm!r}")
         if depth_cm > height + 1e-9:
             raise ValueError(
-                f"depth_cm {depth_cm:g} is more than the tank's height {height:g} cm"
+                f"a fill of {depth_cm:g} cm is more than the tank's height {height:g} cm"
             )
         return self.capacity(units_per_litre=units_per_litre) * depth_cm / height
 

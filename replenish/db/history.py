@@ -7,9 +7,10 @@ no-consumption periods and no-delivery dates, household rows -> priors.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -32,6 +33,7 @@ __all__ = [
     "capacity_of",
     "core_params",
     "geometry_of",
+    "build_history",
     "load_history",
     "local_moment",
     "no_consumption_periods",
@@ -81,7 +83,7 @@ def local_moment(day: date, tz: ZoneInfo, at: time = time(0, 0)) -> datetime:
     return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
 
 
-def household_prior(row: HouseholdChange, product: Product, *, cv: float, share: int = 1) -> Prior:
+def household_prior(row: Any, product: Product, *, cv: float, share: int = 1) -> Prior:
     """The prior for one tank: the household's use, split over ``share`` tanks of the product."""
     per_person = {
         MemberKind.ADULT: product.prior_adult,
@@ -95,7 +97,7 @@ def household_prior(row: HouseholdChange, product: Product, *, cv: float, share:
     return Prior(prior.mean / share, prior.sd / share) if share > 1 else prior
 
 
-def no_consumption_periods(holds: Sequence[Hold], tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+def no_consumption_periods(holds: Sequence[Any], tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
     """Away and no-consumption holds as UTC periods (whole local days)."""
     return [
         (local_moment(h.start_date, tz), local_moment(h.end_date + timedelta(days=1), tz))
@@ -104,11 +106,20 @@ def no_consumption_periods(holds: Sequence[Hold], tz: ZoneInfo) -> list[tuple[da
     ]
 
 
-def no_delivery_ranges(holds: Sequence[Hold]) -> list[tuple[date, date]]:
+def no_delivery_ranges(holds: Sequence[Any]) -> list[tuple[date, date]]:
     """Away and no-delivery holds as inclusive local date ranges."""
     return [
         (h.start_date, h.end_date) for h in holds if h.kind in (HoldKind.AWAY, HoldKind.NO_DELIVERY)
     ]
+
+
+def _reading_level(reading: Any, geometry: TankGeometry, product: Product) -> float:
+    """A tape reading through the tank's geometry as it is now (a re-measured tank
+    re-reads its old depths); an amount as it was typed."""
+    if reading.depth_cm is None or geometry.height_cm is None:
+        return reading.level
+    depth = min(reading.depth_cm, geometry.height_cm)
+    return geometry.level_from_depth(depth, units_per_litre=product.units_per_litre)
 
 
 @dataclass(frozen=True)
@@ -122,9 +133,57 @@ class TankHistory:
     no_delivery: list[tuple[date, date]]
 
 
-def drop_moment(drop: Drop, tz: ZoneInfo) -> datetime:
+def drop_moment(drop: Any, tz: ZoneInfo) -> datetime:
     """When a drop was poured: its recorded time, else noon on its day."""
     return drop.at if drop.at is not None else local_moment(drop.delivered_on, tz, NOON)
+
+
+def build_history(
+    *,
+    tank: Tank,
+    product: Product,
+    households: Sequence[Any],
+    readings: Iterable[Any],
+    drops: Iterable[Any],
+    holds: Sequence[Any],
+    share: int,
+    tz: ZoneInfo,
+    settings: Settings,
+    until: datetime | None = None,
+) -> TankHistory:
+    """A tank's history from its rows (ORM objects or plain rows with the same fields).
+
+    ``households`` in effective order; ``drops`` only the delivered ones; ``share`` is how
+    many of the customer's tanks hold this product. Raises ValueError without a household.
+    """
+    if not households:
+        raise ValueError(f"customer {tank.customer_id} has no household on file")
+    cap = capacity_of(tank, product)
+    cv = settings.forecast.prior_cv
+    events: list[Event] = [
+        HouseholdEvent(local_moment(row.effective_date, tz),
+                       household_prior(row, product, cv=cv, share=share))
+        for row in households[1:]
+    ]
+    geometry = geometry_of(tank)
+    for reading in readings:
+        level = _reading_level(reading, geometry, product)
+        events.append(ReadingEvent(reading.at, level, reading_error(reading.source, cap, settings)))
+    courier_error = reading_error(ReadingSource.COURIER, cap, settings)
+    events.extend(
+        DropEvent(drop_moment(drop, tz), drop.quantity, drop.level_before, drop.level_after,
+                  courier_error)
+        for drop in drops
+    )
+    if until is not None:
+        events = [e for e in events if e.at <= until]
+    return TankHistory(
+        capacity=cap,
+        prior=household_prior(households[0], product, cv=cv, share=share),
+        events=events,
+        holds=no_consumption_periods(holds, tz),
+        no_delivery=no_delivery_ranges(holds),
+    )
 
 
 def load_history(
@@ -140,9 +199,6 @@ def load_history(
 
     Raises ValueError when the customer has no household on file.
     """
-    tz = ZoneInfo(shop.timezone)
-    cap = capacity_of(tank, product)
-    cv = settings.forecast.prior_cv
     # filter by product in Python: on a one-product shop an index on product_id matches
     # every tank, and SQLite may pick it over the customer's index
     products = session.exec(select(Tank.product_id).where(Tank.customer_id == tank.customer_id))
@@ -152,41 +208,11 @@ def load_history(
         .where(HouseholdChange.customer_id == tank.customer_id)
         .order_by(col(HouseholdChange.effective_date), col(HouseholdChange.id))
     ).all()
-    if not households:
-        raise ValueError(f"customer {tank.customer_id} has no household on file")
-    events: list[Event] = []
-    for row in households[1:]:
-        events.append(
-            HouseholdEvent(
-                local_moment(row.effective_date, tz),
-                household_prior(row, product, cv=cv, share=share),
-            )
-        )
-    for reading in session.exec(select(Reading).where(Reading.tank_id == tank.id)).all():
-        events.append(
-            ReadingEvent(reading.at, reading.level, reading_error(reading.source, cap, settings))
-        )
+    readings = session.exec(select(Reading).where(Reading.tank_id == tank.id)).all()
     drops = session.exec(
         select(Drop).where(Drop.tank_id == tank.id, Drop.status == DropStatus.DELIVERED)
     ).all()
-    courier_error = reading_error(ReadingSource.COURIER, cap, settings)
-    for drop in drops:
-        events.append(
-            DropEvent(
-                drop_moment(drop, tz),
-                drop.quantity,
-                drop.level_before,
-                drop.level_after,
-                courier_error,
-            )
-        )
-    if until is not None:
-        events = [e for e in events if e.at <= until]
     holds = session.exec(select(Hold).where(Hold.customer_id == tank.customer_id)).all()
-    return TankHistory(
-        capacity=cap,
-        prior=household_prior(households[0], product, cv=cv, share=share),
-        events=events,
-        holds=no_consumption_periods(holds, tz),
-        no_delivery=no_delivery_ranges(holds),
-    )
+    return build_history(tank=tank, product=product, households=households, readings=readings,
+                         drops=drops, holds=holds, share=share, tz=ZoneInfo(shop.timezone),
+                         settings=settings, until=until)

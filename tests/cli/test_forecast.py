@@ -40,7 +40,7 @@ def test_the_table_shows_one_line_per_tank_under_a_header(demo):
     result = demo("forecast")
     assert result.exit_code == 0
     lines = result.output.strip().splitlines()
-    assert lines[0].split()[:3] == ["id", "customer", "product"]
+    assert lines[0].split()[:4] == ["id", "customer", "tank", "product"]
     assert len(lines) == 61
 
 
@@ -61,18 +61,34 @@ def test_a_drop_saved_twice_with_one_key_is_recorded_once(demo):
     assert json.loads(first.output)["drop_id"] == json.loads(second.output)["drop_id"]
 
 
-def test_a_forecast_as_of_an_earlier_date_writes_nothing(demo):
-    now = json.loads(demo("forecast", "--json").output)
-    earlier = demo("forecast", "--as-of", "2026-10-01", "--json")
+def test_a_forecast_as_of_an_earlier_date_writes_nothing(backend):
+    from sqlmodel import Session, select
+
+    from replenish.db import make_engine
+    from replenish.db.models import TankForecast
+
+    url = backend.new_database()
+    env = {"REPLENISH_DATABASE_URL": url}
+    assert runner.invoke(app, ["init", "--demo"], env=env).exit_code == 0
+    engine = make_engine(url)
+
+    def saved():
+        with Session(engine) as session:
+            return [(f.tank_id, f.as_of, f.computed_at, f.order_by)
+                    for f in session.exec(select(TankForecast).order_by(TankForecast.tank_id))]
+
+    before = saved()
+    earlier = runner.invoke(app, ["forecast", "--as-of", "2026-10-01", "--json"], env=env)
     assert earlier.exit_code == 0
-    again = json.loads(demo("forecast", "--json").output)
-    assert [r["order_by"] for r in again] == [r["order_by"] for r in now]
+    assert json.loads(earlier.output)
+    assert saved() == before
+    engine.dispose()
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("reading", "add", "--customer", "1", "--depth-cm", "500"), "--depth-cm 500"),
+        (("reading", "add", "--customer", "1", "--depth-cm", "500"), "a fill of 500 cm is more"),
         (("reading", "add", "--customer", "1"), "exactly one of --depth-cm"),
         (("reading", "add", "--customer", "9999", "--level", "3"), "--customer 9999"),
         (("drop", "add", "--customer", "1", "--quantity", "-2"), "--quantity must be"),

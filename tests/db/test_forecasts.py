@@ -22,9 +22,9 @@ from replenish.db.queries.forecasts import (
     list_forecasts,
     mark_customer_stale,
     refold_tank,
-    refresh_forecasts,
     state_of,
 )
+from replenish.db.queries.nightly import refresh_forecasts
 from replenish.db.queries.records import add_drop, add_reading
 
 T0 = datetime(2026, 6, 1, 2, tzinfo=UTC)  # 10:00 in Tainan
@@ -171,3 +171,65 @@ def test_a_refresh_in_small_chunks_gives_the_same_answer(session, shop, rice, se
     result = refresh_forecasts(session=session, shop=shop, now=T0, settings=settings, chunk=2)
     assert result.forecast == 5
     assert [session.get(TankForecast, t.id).order_by for t in tanks] == whole
+
+
+def test_a_reading_dated_in_the_future_is_refused(session, shop, rice, settings):
+    _, tank = family(session, shop, rice)
+    with pytest.raises(ValueError, match="in the future"):
+        add_reading(session=session, tank=tank, product=rice, at=T0 + timedelta(days=400),
+                    source=ReadingSource.OWNER, level=10, settings=settings, now=T0)
+
+
+def test_a_drop_bigger_than_the_tank_is_refused(session, shop, rice, settings):
+    _, tank = family(session, shop, rice)
+    with pytest.raises(ValueError, match="more than the tank holds"):
+        add_drop(session=session, tank=tank, product=rice, delivered_on=T0.date(), at=T0,
+                 quantity=500, settings=settings, now=T0)
+
+
+def test_a_household_change_dated_ahead_applies_from_its_day(session, shop, rice, settings):
+    customer, tank = family(session, shop, rice)
+    end = deliver_for_months(session, tank, rice, settings, months=3)
+    refresh_forecasts(session=session, shop=shop, now=end, settings=settings)
+    before = session.get(TankForecast, tank.id).rate
+    record_household_change(session=session, customer=customer, change_in=HouseholdChangeCreate(
+        effective_date=end.date() + timedelta(days=10), adults=6, children=2, elders=1))
+    mark_customer_stale(session=session, customer_id=customer.id)
+    refresh_forecasts(session=session, shop=shop, now=end + timedelta(days=1), settings=settings)
+    assert session.get(TankForecast, tank.id).rate == pytest.approx(before, rel=0.05)
+    refresh_forecasts(session=session, shop=shop, now=end + timedelta(days=11), settings=settings)
+    assert session.get(TankForecast, tank.id).rate > before * 1.3
+
+
+def test_a_re_measured_tank_reads_its_old_depths_again(session, shop, rice, settings):
+    from replenish.db.models import TankUpdate
+    from replenish.db.queries import update_tank
+
+    customer, tank = family(session, shop, rice)
+    add_reading(session=session, tank=tank, product=rice, at=T0, source=ReadingSource.COURIER,
+                depth_cm=40, settings=settings)
+    refresh_forecasts(session=session, shop=shop, now=T0, settings=settings)
+    narrow = session.get(TankForecast, tank.id).level_now
+    update_tank(session=session, tank=tank, tank_in=TankUpdate(diameter_cm=50))
+    mark_customer_stale(session=session, customer_id=customer.id)
+    refresh_forecasts(session=session, shop=shop, now=T0, settings=settings)
+    assert session.get(TankForecast, tank.id).level_now == pytest.approx(narrow * 50**2 / 40**2)
+
+
+def test_refolding_many_stale_tanks_in_chunks_equals_one_by_one(session, shop, rice, settings,
+                                                               monkeypatch):
+    import replenish.db.queries.nightly as nightly
+
+    tanks = []
+    for i in range(5):
+        _, tank = family(session, shop, rice, name=f"C{i}", phone=f"0912 000 20{i}")
+        deliver_for_months(session, tank, rice, settings, months=1 + i, daily=0.5 + 0.1 * i)
+        tanks.append(tank)
+    monkeypatch.setattr(nightly, "REFOLD_CHUNK", 2)
+    end = T0 + timedelta(days=200)
+    result = refresh_forecasts(session=session, shop=shop, now=end, settings=settings)
+    assert result.refolded == 5
+    bulk = [state_of(session.get(TankForecast, t.id)) for t in tanks]
+    for tank, state in zip(tanks, bulk, strict=True):
+        refold_tank(session=session, shop=shop, tank=tank, product=rice, settings=settings)
+        assert state_of(session.get(TankForecast, tank.id)) == state

@@ -76,7 +76,7 @@ def test_a_tank_stores_its_measurements_as_given(session, shop, tank):
         ({"shape": "cylinder", "diameter_cm": 30}, "needs height_cm"),
         ({"shape": "box", "width_cm": 30, "depth_cm": 20}, "needs height_cm"),
         ({"shape": "capacity"}, "needs capacity"),
-        ({"shape": "capacity", "capacity": 20, "height_cm": 40}, "does not use height_cm"),
+        ({"shape": "capacity", "capacity": 20, "diameter_cm": 40}, "does not use diameter_cm"),
         ({"shape": "box", "width_cm": 30, "depth_cm": 20, "height_cm": 0}, "greater than 0"),
     ],
 )
@@ -189,3 +189,10 @@ def test_removing_a_customer_removes_their_tanks_and_readings(session, customer,
     session.expunge_all()
     assert session.exec(select(Tank)).all() == []
     assert session.exec(select(Reading)).all() == []
+
+
+def test_a_tank_entered_by_capacity_may_give_its_height_for_depth_readings(session, customer,
+                                                                           rice):
+    tank = add_tank(session=session, customer=customer, tank_in=TankCreate(
+        product_id=rice.id, shape=TankShape.CAPACITY, capacity=20, height_cm=40))
+    assert tank.height_cm == 40

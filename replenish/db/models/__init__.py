@@ -39,6 +39,7 @@ from replenish.db.models.shops import (
     ShopUpdate,
 )
 from replenish.db.models.tanks import (
+    OPTIONAL_FIELDS,
     SHAPE_FIELDS,
     Drop,
     DropBase,
@@ -58,6 +59,7 @@ from replenish.db.models.tanks import (
 
 __all__ = [
     "NAMING_CONVENTION",
+    "OPTIONAL_FIELDS",
     "SHAPE_FIELDS",
     "Courier",
     "CourierBase",

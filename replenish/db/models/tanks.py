@@ -20,6 +20,9 @@ SHAPE_FIELDS: dict[TankShape, tuple[str, ...]] = {
     TankShape.BOX: ("width_cm", "depth_cm", "height_cm"),
     TankShape.CAPACITY: ("capacity",),
 }
+# Measurements a shape may have but does not need: a tank entered by capacity may give
+# its height so that depth readings convert (linearly) too.
+OPTIONAL_FIELDS: dict[TankShape, tuple[str, ...]] = {TankShape.CAPACITY: ("height_cm",)}
 _MEASURES = ("diameter_cm", "width_cm", "depth_cm", "height_cm", "capacity")
 
 
@@ -48,7 +51,8 @@ class TankBase(SQLModel):
     def _measured_for_its_shape(self) -> Self:
         needed = SHAPE_FIELDS[self.shape]
         missing = [name for name in needed if getattr(self, name) is None]
-        extra = [n for n in _MEASURES if n not in needed and getattr(self, n) is not None]
+        allowed = needed + OPTIONAL_FIELDS.get(self.shape, ())
+        extra = [n for n in _MEASURES if n not in allowed and getattr(self, n) is not None]
         if missing or extra:
             problems = []
             if missing:

@@ -6,11 +6,12 @@ transaction (flush, no commit), so that a recorded level is never lost to learni
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
 from replenish.core.types import DropStatus, ReadingSource
+from replenish.db.columns import utcnow
 from replenish.db.history import geometry_of
 from replenish.db.models import Drop, DropCreate, Product, Reading, ReadingCreate, Tank
 from replenish.db.queries.forecasts import learn_drop, learn_reading
@@ -18,6 +19,21 @@ from replenish.db.queries.tanks import find_drop_by_key, record_drop, record_rea
 from replenish.settings import Settings
 
 __all__ = ["add_drop", "add_reading", "level_from_depth"]
+
+FUTURE_SLACK = timedelta(hours=1)  # clocks disagree a little; a year's typo is refused
+
+
+def _not_in_future(at: datetime | None, now: datetime | None, *, field: str) -> None:
+    now = now or utcnow()
+    if at is not None and at > now + FUTURE_SLACK:
+        raise ValueError(f"{field} {at.isoformat()} is in the future; a level or a drop is "
+                         "recorded when it happened (check the year)")
+
+
+def _within(value: float | None, capacity: float, product: Product, *, field: str) -> None:
+    if value is not None and value > capacity * (1 + 1e-9):
+        raise ValueError(f"{field} {value:g} is more than the tank holds ({capacity:.1f} "
+                         f"{product.unit.value}); check the number or the tank's size")
 
 
 def level_from_depth(tank: Tank, product: Product, depth_cm: float) -> float:
@@ -27,8 +43,10 @@ def level_from_depth(tank: Tank, product: Product, depth_cm: float) -> float:
 
 def add_reading(*, session: Session, tank: Tank, product: Product, at: datetime,
                 source: ReadingSource, settings: Settings, level: float | None = None,
-                depth_cm: float | None = None, note: str = "") -> Reading:
+                depth_cm: float | None = None, note: str = "",
+                now: datetime | None = None) -> Reading:
     """Record a level (as an amount, or as a depth converted through the tank's geometry)."""
+    _not_in_future(at, now, field="at")
     if (level is None) == (depth_cm is None):
         raise ValueError(
             "give exactly one of depth_cm (the tape measure, in cm) or level "
@@ -38,9 +56,7 @@ def add_reading(*, session: Session, tank: Tank, product: Product, at: datetime,
         level = level_from_depth(tank, product, depth_cm)
     assert level is not None
     capacity = geometry_of(tank).capacity(units_per_litre=product.units_per_litre)
-    if level > capacity * (1 + 1e-9):
-        raise ValueError(f"level {level:g} is more than the tank holds ({capacity:.1f} "
-                         f"{product.unit.value}); check the number or the tank's size")
+    _within(level, capacity, product, field="level")
     reading = record_reading(session=session, tank=tank, reading_in=ReadingCreate(
         at=at, source=source, level=level, depth_cm=depth_cm, note=note))
     learn_reading(session=session, tank=tank, reading=reading, product=product,
@@ -53,17 +69,27 @@ def add_drop(*, session: Session, tank: Tank, product: Product, delivered_on: da
              level_before: float | None = None, depth_before_cm: float | None = None,
              level_after: float | None = None, status: DropStatus = DropStatus.DELIVERED,
              courier_id: int | None = None, idempotency_key: str | None = None,
-             note: str = "") -> Drop:
+             note: str = "", now: datetime | None = None) -> Drop:
     """Record a drop; a retry with the same ``idempotency_key`` is recorded (and learned) once."""
     if idempotency_key is not None:
         existing = find_drop_by_key(session=session, idempotency_key=idempotency_key)
         if existing is not None:
             return record_drop(session=session, tank=tank, drop_in=DropCreate(
                 delivered_on=delivered_on, quantity=quantity, idempotency_key=idempotency_key))
+    if status is DropStatus.DELIVERED:
+        _not_in_future(at, now, field="at")
+        today_limit = (now or utcnow()) + timedelta(days=1)
+        if delivered_on > today_limit.date():
+            raise ValueError(f"delivered_on {delivered_on} is in the future; record a drop "
+                             "as delivered on the day it was poured")
+    capacity = geometry_of(tank).capacity(units_per_litre=product.units_per_litre)
+    _within(quantity, capacity, product, field="quantity")
     if depth_before_cm is not None:
         if level_before is not None:
             raise ValueError("give the level before either as a depth or as an amount, not both")
         level_before = level_from_depth(tank, product, depth_before_cm)
+    _within(level_before, capacity, product, field="level_before")
+    _within(level_after, capacity, product, field="level_after")
     drop = record_drop(session=session, tank=tank, drop_in=DropCreate(
         delivered_on=delivered_on, at=at, quantity=quantity, level_before=level_before,
         level_after=level_after, status=status, courier_id=courier_id,

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from replenish.core.types import TankShape
-from replenish.db.models import SHAPE_FIELDS, Courier, Customer, Product, Shop
+from replenish.db.models import OPTIONAL_FIELDS, SHAPE_FIELDS, Courier, Customer, Product, Shop
 from replenish.db.queries.registration_terms import (
     EXAMPLES,
     MEASURES,
@@ -139,7 +139,8 @@ def tank_problems(shape: TankShape, measures: Mapping[str, float | None]) -> lis
     problems += [
         (name, f"a {shape.value} tank is not measured by {name}; leave it empty "
                f"(or set shape to {used_by[name]})")
-        for name in MEASURES if name not in needed and measures.get(name) is not None
+        for name in MEASURES
+        if name not in needed + OPTIONAL_FIELDS.get(shape, ()) and measures.get(name) is not None
     ]
     return problems
 
