@@ -26,11 +26,21 @@ import tomllib
 from contextvars import ContextVar
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -50,6 +60,8 @@ __all__ = [
     "Settings",
     "SettingsError",
     "ShopParams",
+    "SmsSettings",
+    "TwilioParams",
     "load_settings",
     "validate_currency",
     "validate_region",
@@ -239,6 +251,136 @@ def _default_products() -> dict[str, ProductParams]:
     }
 
 
+def _http_url(value: str, *, empty_ok: bool) -> str:
+    text = value.strip().rstrip("/")
+    if not text and empty_ok:
+        return ""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("not a web address; write it like 'https://shop.example.com'")
+    return text
+
+
+class TwilioParams(_Frozen):
+    """A Twilio account that sends the shop's texts (see docs/sms.md)."""
+
+    account_sid: str = ""
+    auth_token: SecretStr = SecretStr("")
+    from_number: str = ""
+    messaging_service_sid: str = ""
+    api_base_url: str = "https://api.twilio.com"
+    timeout_seconds: Positive = 15.0
+
+    @field_validator("account_sid")
+    @classmethod
+    def _account_sid(cls, value: str) -> str:
+        if value and not re.fullmatch(r"AC[0-9a-fA-F]{32}", value):
+            raise ValueError(
+                "an Account SID is 'AC' and 32 hex digits (Twilio Console, Account Info)"
+            )
+        return value
+
+    @field_validator("messaging_service_sid")
+    @classmethod
+    def _service_sid(cls, value: str) -> str:
+        if value and not re.fullmatch(r"MG[0-9a-fA-F]{32}", value):
+            raise ValueError("a Messaging Service SID is 'MG' and 32 hex digits")
+        return value
+
+    @field_validator("from_number")
+    @classmethod
+    def _from_number(cls, value: str) -> str:
+        if not value:
+            return value
+        number = value.replace(" ", "").replace("-", "")
+        if not re.fullmatch(r"\+[1-9][0-9]{6,14}", number):
+            raise ValueError(
+                "the From number is your Twilio number with its country code: +15551234567"
+            )
+        return number
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return _http_url(value, empty_ok=False)
+
+    @property
+    def configured(self) -> bool:
+        """Credentials are set (a sender is checked when the Twilio transport is chosen)."""
+        return bool(self.account_sid and self.auth_token.get_secret_value())
+
+
+class SmsSettings(_Frozen):
+    """How text messages leave the shop: the transport and the outbox dispatcher.
+
+    Rules across keys are field validators (the later field checks the earlier ones), so
+    that an error names one key and never echoes the section, auth token included.
+    """
+
+    twilio: TwilioParams = TwilioParams()  # first: the fields below are checked against it
+    # validate_default: the rules below also hold when only the other key was changed
+    transport: Literal["auto", "console", "twilio"] = Field(default="auto", validate_default=True)
+    public_url: str = ""
+    max_attempts: int = Field(default=5, ge=1, le=50)
+    retry_base_seconds: Positive = 30.0
+    retry_max_seconds: Positive = Field(default=3600.0, validate_default=True)
+    retry_jitter: float = Field(default=0.5, ge=0, le=1)
+    stuck_after_seconds: Positive = Field(default=600.0, validate_default=True)
+    batch_size: int = Field(default=100, ge=1, le=10000)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        return _http_url(value, empty_ok=True)
+
+    @field_validator("transport")
+    @classmethod
+    def _twilio_complete(cls, value: str, info: ValidationInfo) -> str:
+        t = info.data.get("twilio")
+        if t is None:
+            return value  # twilio itself is invalid, and reported
+        if value == "twilio" and not t.configured:
+            raise ValueError(
+                "transport is 'twilio' but twilio.account_sid or twilio.auth_token is empty; "
+                "set them (REPLENISH_SMS__TWILIO__ACCOUNT_SID, "
+                "REPLENISH_SMS__TWILIO__AUTH_TOKEN) or use transport = 'console'"
+            )
+        if value != "console" and t.configured and not (t.from_number or t.messaging_service_sid):
+            raise ValueError(
+                "Twilio needs a sender: set twilio.from_number (+15551234567) or "
+                "twilio.messaging_service_sid (MG...)"
+            )
+        return value
+
+    @field_validator("retry_max_seconds")
+    @classmethod
+    def _longest_wait(cls, value: float, info: ValidationInfo) -> float:
+        base = info.data.get("retry_base_seconds")
+        if base is not None and value < base:
+            raise ValueError(
+                f"retry_max_seconds ({value:g}) is shorter than retry_base_seconds "
+                f"({base:g}); the longest wait must be at least the first"
+            )
+        return value
+
+    @field_validator("stuck_after_seconds")
+    @classmethod
+    def _longer_than_a_send(cls, value: float, info: ValidationInfo) -> float:
+        t = info.data.get("twilio")
+        if t is not None and value <= 2 * t.timeout_seconds:
+            raise ValueError(
+                f"stuck_after_seconds ({value:g}) must be more than twice "
+                f"twilio.timeout_seconds ({t.timeout_seconds:g}): a send still in flight must "
+                "never look stuck"
+            )
+        return value
+
+    @property
+    def use_twilio(self) -> bool:
+        """Send through Twilio: chosen, or ``auto`` with credentials set."""
+        return self.transport == "twilio" or (self.transport == "auto" and self.twilio.configured)
+
+
 class Settings(BaseSettings):
     """Everything a shop owner can set. Frozen: load once at start, pass it down."""
 
@@ -252,6 +394,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default=DEFAULT_DATABASE_URL, min_length=1)
     shop: ShopParams = ShopParams()
     forecast: ForecastSettings = ForecastSettings()
+    sms: SmsSettings = SmsSettings()
     products: dict[str, ProductParams] = Field(default_factory=_default_products)
 
     @field_validator("products")

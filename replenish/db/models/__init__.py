@@ -21,6 +21,18 @@ from replenish.db.models.customers import (
     HouseholdChangePublic,
 )
 from replenish.db.models.forecasts import TankForecast
+from replenish.db.models.messages import (
+    InboundMessage,
+    InboundMessageBase,
+    InboundMessageCreate,
+    InboundMessagePublic,
+    MessageKind,
+    MessageStatus,
+    OutboundMessage,
+    OutboundMessageBase,
+    OutboundMessageCreate,
+    OutboundMessagePublic,
+)
 from replenish.db.models.shops import (
     Courier,
     CourierBase,
@@ -84,6 +96,16 @@ __all__ = [
     "HouseholdChange",
     "HouseholdChangeCreate",
     "HouseholdChangePublic",
+    "InboundMessage",
+    "InboundMessageBase",
+    "InboundMessageCreate",
+    "InboundMessagePublic",
+    "MessageKind",
+    "MessageStatus",
+    "OutboundMessage",
+    "OutboundMessageBase",
+    "OutboundMessageCreate",
+    "OutboundMessagePublic",
     "Product",
     "ProductBase",
     "ProductCreate",
