@@ -20,6 +20,7 @@ Errors::
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -191,11 +192,14 @@ class ForecastSettings(_Frozen):
 
 
 class PriorParams(_Frozen):
-    """Daily use per person, in the product's unit, before anything is learned."""
+    """Daily use per person, in the product's unit, before anything is learned.
 
-    adult: NonNegative
-    child: NonNegative
-    elder: NonNegative
+    More than 0 for everyone: a household whose prior is zero could never be forecast.
+    """
+
+    adult: Positive
+    child: Positive
+    elder: Positive
 
 
 class ProductParams(_Frozen):
@@ -204,7 +208,7 @@ class ProductParams(_Frozen):
     name: str = Field(min_length=1)
     unit: Unit
     units_per_litre: Positive
-    bag_sizes: tuple[Positive, ...] = Field(min_length=1)
+    bag_sizes: tuple[Annotated[float, Field(ge=0.001)], ...] = Field(min_length=1)
     min_drop: Positive
     priors: PriorParams
     aliases: tuple[str, ...] = ()
@@ -460,12 +464,50 @@ def _settings_path(path: str | os.PathLike[str] | None) -> tuple[Path | None, st
     return None, f"defaults and {ENV_PREFIX}* environment variables"
 
 
+def _environment_names(model: type[BaseModel], prefix: str) -> tuple[set[str], set[str]]:
+    """Known variable names, and prefixes below which any name is allowed (dict fields)."""
+    names: set[str] = set()
+    open_prefixes: set[str] = set()
+    for field_name, field in model.model_fields.items():
+        name = f"{prefix}{field_name.upper()}"
+        names.add(name)
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            sub_names, sub_open = _environment_names(annotation, name + "__")
+            names |= sub_names
+            open_prefixes |= sub_open
+        elif getattr(annotation, "__origin__", None) is dict:
+            open_prefixes.add(name + "__")
+    return names, open_prefixes
+
+
+def _unknown_environment() -> list[str]:
+    """REPLENISH_* variables that name no setting (a typo would otherwise be ignored)."""
+    names, open_prefixes = _environment_names(Settings, ENV_PREFIX)
+    problems = []
+    for variable in sorted(os.environ):
+        upper = variable.upper()
+        if not upper.startswith(ENV_PREFIX) or upper == SETTINGS_PATH_ENV:
+            continue
+        if upper.startswith(ENV_PREFIX + "TEST_") or upper in names:
+            continue
+        if any(upper.startswith(p) for p in open_prefixes):
+            continue
+        close = difflib.get_close_matches(upper, sorted(names), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        problems.append(f"{variable}: is not a known setting{hint}")
+    return problems
+
+
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     """Read settings: ``path``, else ``$REPLENISH_SETTINGS``, else ``./settings.toml``.
 
     Raises SettingsError naming every bad key, its value and what is allowed.
     """
     toml_path, source = _settings_path(path)
+    unknown = _unknown_environment()
+    if unknown:
+        raise SettingsError(unknown, source=f"{ENV_PREFIX}* environment variables")
     token = _toml_path.set(toml_path)
     try:
         return Settings()

@@ -155,3 +155,28 @@ def test_settings_are_frozen():
     with pytest.raises(pydantic.ValidationError):
         settings.forecast.risk = 0.3
     assert isinstance(settings, Settings)
+
+
+def test_a_misspelt_environment_variable_is_an_error_with_a_suggestion(monkeypatch):
+    from replenish.settings import SettingsError, load_settings
+
+    monkeypatch.setenv("REPLENISH_FORECAST__RSIK", "0.05")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert "REPLENISH_FORECAST__RSIK: is not a known setting" in str(caught.value)
+    assert "REPLENISH_FORECAST__RISK" in str(caught.value)
+
+
+def test_product_overrides_in_the_environment_are_known(monkeypatch):
+    from replenish.settings import load_settings
+
+    monkeypatch.setenv("REPLENISH_PRODUCTS__RICE__MIN_DROP", "10")
+    assert load_settings().products["rice"].min_drop == 10
+
+
+def test_a_zero_per_person_prior_is_refused(monkeypatch):
+    from replenish.settings import SettingsError, load_settings
+
+    monkeypatch.setenv("REPLENISH_PRODUCTS__RICE__PRIORS__ADULT", "0")
+    with pytest.raises(SettingsError, match="products.rice.priors.adult"):
+        load_settings()

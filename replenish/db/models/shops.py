@@ -20,7 +20,8 @@ from replenish.settings import (
     validate_timezone,
 )
 
-PositiveFloat = Annotated[float, PydanticField(gt=0)]
+# a bag or drop size: at least a thousandth of the unit (1 g, 1 mL)
+PositiveFloat = Annotated[float, PydanticField(ge=0.001)]
 
 # --- Shop ---------------------------------------------------------------------------------
 
@@ -97,9 +98,9 @@ class ProductBase(SQLModel):
     units_per_litre: float = Field(gt=0)
     bag_sizes: list[PositiveFloat] = Field(min_length=1, sa_type=sa.JSON)
     min_drop: float = Field(gt=0)
-    prior_adult: float = Field(ge=0)
-    prior_child: float = Field(ge=0)
-    prior_elder: float = Field(ge=0)
+    prior_adult: float = Field(gt=0)  # more than 0: a zero prior cannot be forecast
+    prior_child: float = Field(gt=0)
+    prior_elder: float = Field(gt=0)
 
     @field_validator("key")
     @classmethod
@@ -139,9 +140,9 @@ class ProductUpdate(SQLModel):
     units_per_litre: float | None = Field(default=None, gt=0)
     bag_sizes: list[PositiveFloat] | None = Field(default=None, min_length=1)
     min_drop: float | None = Field(default=None, gt=0)
-    prior_adult: float | None = Field(default=None, ge=0)
-    prior_child: float | None = Field(default=None, ge=0)
-    prior_elder: float | None = Field(default=None, ge=0)
+    prior_adult: float | None = Field(default=None, gt=0)
+    prior_child: float | None = Field(default=None, gt=0)
+    prior_elder: float | None = Field(default=None, gt=0)
 
 
 class Product(ProductBase, table=True):
