@@ -16,6 +16,8 @@ What it does, in order (only step 4 is "the nightly run"):
    peak memory (VmHWM) are reported;
 5. a check: for a sample of tanks, a full recompute from the database history
    (``forecast_as_of``) must give the same dates and sizes as the nightly answer;
+   with ``--stale``, one more nightly run with every tank marked stale (as after a
+   product edit): the bulk refold from the whole history;
 6. the naive way for comparison: a per-customer ORM loop (load the history with the ORM,
    fold, forecast, save the row) on a sample, as customers per second.
 
@@ -312,6 +314,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--check", type=int, default=200, help="tanks to recompute and compare")
     parser.add_argument("--naive", type=int, default=1000, help="customers in the naive loop")
+    parser.add_argument("--stale", action="store_true",
+                        help="also time a nightly run with every tank stale (bulk refold)")
     parser.add_argument("--nightly-child", nargs=2, metavar=("URL", "SHOP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.nightly_child:
@@ -332,6 +336,16 @@ def main() -> None:
         walls = sorted(r["wall_s"] for r in runs)
         median = walls[1]
         check = check_sample(url, setup["shop_id"], n, args.check)
+        stale = None
+        if args.stale:  # every tank stale, as after a product edit: the bulk refold path
+            engine = make_engine(url)
+            with engine.begin() as conn:
+                conn.exec_driver_sql("UPDATE tank_forecasts SET stale = true")
+            engine.dispose()
+            child = subprocess.run([sys.executable, __file__, "--nightly-child", url,
+                                    str(setup["shop_id"])], capture_output=True, text=True,
+                                   check=True)
+            stale = json.loads(child.stdout.strip().splitlines()[-1])
         naive = naive_loop(url, setup["shop_id"], n, args.naive)
         report = {
             "customers": n,
@@ -344,6 +358,9 @@ def main() -> None:
             "nightly_median_s": round(median, 2),
             "nightly_customers_per_s": round(n / median),
             "nightly_peak_mib": round(max(r["peak_mib"] for r in runs)),
+            "all_stale_wall_s": stale and round(stale["wall_s"], 2),
+            "all_stale_refolded": stale and stale["refolded"],
+            "all_stale_peak_mib": stale and round(stale["peak_mib"]),
             "naive_orm_customers_per_s": round(naive, 1),
             "speedup_vs_naive": round(n / median / naive, 1),
             **check,

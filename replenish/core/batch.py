@@ -134,7 +134,7 @@ def local_dates(epoch_seconds: F, tz: ZoneInfo) -> npt.NDArray[np.datetime64]:
 
 def forecast_many(s: StateArrays, *, now: datetime, tz: ZoneInfo, bag_sizes: Sequence[float],
                   min_drop: float, params: ForecastParams,
-                  delivery_by: time = time(18, 0)) -> ForecastArrays:
+                  delivery_by: time = time(20, 0)) -> ForecastArrays:
     """Forecast every tank in ``s`` (all of one product: one bag list and minimum)."""
     t_now = now.timestamp()
     mean, var = _posterior(s, t_now, params)

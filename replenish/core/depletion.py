@@ -197,7 +197,7 @@ def forecast(state: RateState, *, now: datetime, tz: ZoneInfo, bag_sizes: Sequen
              min_drop: float, params: ForecastParams | None = None,
              holds: Sequence[tuple[datetime, datetime]] = (),
              no_delivery: Sequence[tuple[date, date]] = (),
-             delivery_by: time = time(18, 0)) -> Forecast:
+             delivery_by: time = time(20, 0)) -> Forecast:
     """Rate, level now, run-out distribution, order-by date and drop size for one tank.
 
     ``holds`` are no-consumption periods (UTC); ``no_delivery`` are local date ranges
