@@ -54,6 +54,7 @@ from replenish.core.types import Locale, Unit
 __all__ = [
     "ENV_PREFIX",
     "SETTINGS_PATH_ENV",
+    "ConversationSettings",
     "ForecastSettings",
     "MeasurementErrorParams",
     "PriorParams",
@@ -385,6 +386,56 @@ class SmsSettings(_Frozen):
         return self.transport == "twilio" or (self.transport == "auto" and self.twilio.configured)
 
 
+class ConversationSettings(_Frozen):
+    """How the shop talks with customers by text message (see docs/sms.md)."""
+
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(8, 0)
+    max_prompts_per_week: int = Field(default=2, ge=1, le=14)
+    reminder_after_hours: float = Field(default=6.0, gt=0, le=168)
+    call_list_days: int = Field(default=2, ge=0, le=14)
+    snooze_days: int = Field(default=3, ge=1, le=60)
+    loyalty_every: int = Field(default=10, ge=0)  # 0: no free drop
+    help_phone: str = ""
+    templates: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _quiet_hours_differ(self) -> ConversationSettings:
+        if self.quiet_start == self.quiet_end:
+            raise ValueError("quiet_start and quiet_end must differ")
+        return self
+
+    @field_validator("templates")
+    @classmethod
+    def _known_templates(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        import string
+
+        from replenish.templates import FIELDS
+
+        locales = {locale.value for locale in Locale}
+        for locale, texts in value.items():
+            if locale not in locales:
+                raise ValueError(f"templates.{locale}: not a language; use one of "
+                                 f"{', '.join(sorted(locales))}")
+            for key, text in texts.items():
+                if key not in FIELDS:
+                    raise ValueError(f"templates.{locale}.{key}: not a message; the messages "
+                                     f"are {', '.join(FIELDS)}")
+                used = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+                unknown = used - FIELDS[key]
+                if unknown:
+                    raise ValueError(
+                        f"templates.{locale}.{key} uses {{{', '.join(sorted(unknown))}}}; "
+                        f"it may use {', '.join('{' + f + '}' for f in sorted(FIELDS[key]))}")
+        return value
+
+    def template(self, locale: str, key: str) -> str:
+        """The shop's text for ``key`` in ``locale``, else the default."""
+        from replenish.templates import DEFAULT_TEMPLATES
+
+        return self.templates.get(locale, {}).get(key) or DEFAULT_TEMPLATES[locale][key]
+
+
 class Settings(BaseSettings):
     """Everything a shop owner can set. Frozen: load once at start, pass it down."""
 
@@ -399,6 +450,7 @@ class Settings(BaseSettings):
     shop: ShopParams = ShopParams()
     forecast: ForecastSettings = ForecastSettings()
     sms: SmsSettings = SmsSettings()
+    conversation: ConversationSettings = ConversationSettings()
     products: dict[str, ProductParams] = Field(default_factory=_default_products)
 
     @field_validator("products")

@@ -33,6 +33,7 @@ from replenish.db.models.messages import (
     OutboundMessageCreate,
     OutboundMessagePublic,
 )
+from replenish.db.models.proposals import Proposal
 from replenish.db.models.shops import (
     Courier,
     CourierBase,
@@ -111,6 +112,7 @@ __all__ = [
     "ProductCreate",
     "ProductPublic",
     "ProductUpdate",
+    "Proposal",
     "Reading",
     "ReadingBase",
     "ReadingCreate",
