@@ -53,7 +53,7 @@ def init(
                 from replenish.demo import seed_demo
 
                 seeded = seed_demo(session=session, shop=shop, settings=cfg)
-                typer.echo(seeded)
+                typer.echo(f"{seeded} (shop #{shop.id} is now {shop.name!r})")
             session.commit()
     finally:
         engine.dispose()
