@@ -3,13 +3,14 @@
     result = dispatch_outbox(engine=engine, transport=transport, now=datetime.now(UTC))
 
 Each run first reconciles sends left half-done by an earlier run (``replenish.sms.
-reconcile``), then sends what is due, one text at a time:
+reconcile``), then sends what is due, ``CLAIM_CHUNK`` texts at a time:
 
-1. Claim: ``UPDATE ... SET status='sending', attempts=attempts+1 WHERE id=? AND
-   status='queued'`` and COMMIT. A row only one dispatcher's UPDATE touched (rowcount 1) is
-   that dispatcher's to send; two dispatchers running at once never send one row twice.
-2. Call the transport (outside any transaction).
-3. Record the outcome and COMMIT: the provider's sid and ``sent``; or ``queued`` again with
+1. Claim: ``UPDATE ... SET status='sending', attempts=attempts+1 WHERE id IN (...) AND
+   status='queued' RETURNING ...`` and COMMIT. Only the rows this dispatcher's UPDATE
+   touched are its to send; two dispatchers running at once never send one row twice.
+2. Call the transport for each (outside any transaction).
+3. Record the outcomes and COMMIT (the accepted ones together, once per chunk; a failure
+   at once): the provider's sid and ``sent``; or ``queued`` again with
    a later ``next_attempt_at`` (exponential backoff with jitter, up to
    ``max_attempts``); or ``failed`` with the provider's code and reason.
 
@@ -34,14 +35,27 @@ from sqlalchemy import Engine
 from sqlmodel import col
 
 from replenish.db.models.messages import MessageStatus, OutboundMessage
-from replenish.sms.base import ConfigurationError, OutcomeUnknown, Transport, TransportError
-from replenish.sms.outbox import Claim, DispatchParams, DispatchResult, settle, update_claimed
+from replenish.sms.base import (
+    ConfigurationError,
+    OutcomeUnknown,
+    SendResult,
+    Transport,
+    TransportError,
+)
+from replenish.sms.outbox import (
+    Claim,
+    DispatchParams,
+    DispatchResult,
+    settle_many,
+    update_claimed,
+)
 from replenish.sms.reconcile import reconcile_stuck
 
 __all__ = ["DispatchParams", "DispatchResult", "backoff", "dispatch_outbox"]
 
 logger = logging.getLogger(__name__)
 T = OutboundMessage
+CLAIM_CHUNK = 50  # rows claimed per transaction; a crash leaves at most this many to reconcile
 
 
 def backoff(attempts: int, params: DispatchParams, rng: random.Random) -> timedelta:
@@ -83,28 +97,35 @@ def dispatch_outbox(
         result=result,
         shop_id=shop_id,
     )
-    for message_id in _due_ids(engine, now, limit or params.batch_size, shop_id):
-        claim = _claim(engine, message_id, now)
-        if claim is None:
-            continue  # another dispatcher took it
+    due = _due_ids(engine, now, limit or params.batch_size, shop_id)
+    for start in range(0, len(due), CLAIM_CHUNK):
+        claims = _claim(engine, due[start:start + CLAIM_CHUNK], now)  # others took the rest
+        settled: list[tuple[Claim, SendResult]] = []
         try:
-            sent = transport.send(
-                to=claim.to_phone, body=claim.body, idempotency_key=claim.idempotency_key
-            )
-        except OutcomeUnknown as error:
-            logger.warning("message %s: %s; it is reconciled later", claim.id, error)
-            _note(engine, claim, error)
-            result.problems.append(f"message {claim.id}: {error.message}")
-        except ConfigurationError as error:
-            _release(engine, claim, now + params.retry_base, error)
-            result.stopped = error.message
-            logger.error("stopping: %s", error.message)
+            for claim in claims:
+                try:
+                    sent = transport.send(
+                        to=claim.to_phone, body=claim.body,
+                        idempotency_key=claim.idempotency_key,
+                    )
+                except OutcomeUnknown as error:
+                    logger.warning("message %s: %s; it is reconciled later", claim.id, error)
+                    _note(engine, claim, error)
+                    result.problems.append(f"message {claim.id}: {error.message}")
+                except ConfigurationError as error:
+                    _release_rest(engine, claims[claims.index(claim):], now + params.retry_base,
+                                  error)
+                    result.stopped = error.message
+                    logger.error("stopping: %s", error.message)
+                    break
+                except TransportError as error:
+                    _after_error(engine, claim, error, now, params, rng, result)
+                else:
+                    settled.append((claim, sent))
+        finally:  # what the provider accepted is recorded even if a later send blew up
+            result.sent += settle_many(engine, settled, now)
+        if result.stopped:
             break
-        except TransportError as error:
-            _after_error(engine, claim, error, now, params, rng, result)
-        else:
-            if settle(engine, claim, sent, now):
-                result.sent += 1
     return result
 
 
@@ -124,17 +145,19 @@ def _due_ids(engine: Engine, now: datetime, limit: int, shop_id: int | None) -> 
         return [i for i in connection.execute(statement).scalars() if i is not None]
 
 
-def _claim(engine: Engine, message_id: int, now: datetime) -> Claim | None:
+def _claim(engine: Engine, ids: list[int], now: datetime) -> list[Claim]:
+    """Claim the due rows among ``ids`` in one transaction; those another dispatcher
+    claimed first are not returned (the UPDATE only touches rows still queued)."""
+    if not ids:
+        return []
     with engine.begin() as connection:  # the UPDATE comes first: SQLite takes the write lock
-        claimed = connection.execute(
+        rows = connection.execute(
             sa.update(T)
-            .where(col(T.id) == message_id, *_due(now))
+            .where(col(T.id).in_(ids), *_due(now))
             .values(status=MessageStatus.SENDING, attempts=col(T.attempts) + 1, updated_at=now)
-        )
-        if claimed.rowcount != 1:
-            return None
-        row = connection.execute(sa.select(*Claim.columns()).where(col(T.id) == message_id)).one()
-    return Claim.from_row(row)
+            .returning(*Claim.columns())
+        ).all()
+    return sorted((Claim.from_row(row) for row in rows), key=lambda c: c.id)
 
 
 def _note(engine: Engine, claim: Claim, error: TransportError) -> None:
@@ -142,17 +165,19 @@ def _note(engine: Engine, claim: Claim, error: TransportError) -> None:
     update_claimed(engine, claim, error_code=error.code, error_message=error.message)
 
 
-def _release(engine: Engine, claim: Claim, at: datetime, error: TransportError) -> None:
+def _release_rest(engine: Engine, claims: list[Claim], at: datetime,
+                  error: TransportError) -> None:
     """Back to the queue without counting the attempt (the account, not the text, is wrong)."""
-    update_claimed(
-        engine,
-        claim,
-        status=MessageStatus.QUEUED,
-        attempts=claim.attempts - 1,
-        next_attempt_at=at,
-        error_code=error.code,
-        error_message=error.message,
-    )
+    for claim in claims:
+        update_claimed(
+            engine,
+            claim,
+            status=MessageStatus.QUEUED,
+            attempts=claim.attempts - 1,
+            next_attempt_at=at,
+            error_code=error.code,
+            error_message=error.message,
+        )
 
 
 def _after_error(

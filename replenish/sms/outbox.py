@@ -125,3 +125,24 @@ def settle(engine: Engine, claim: Claim, sent: SendResult, now: datetime) -> boo
         error_code=sent.error_code,
         error_message=sent.error_message,
     )
+
+
+def settle_many(engine: Engine, settled: Sequence[tuple[Claim, SendResult]],
+                now: datetime) -> int:
+    """Record the sids the provider gave, in one transaction; returns how many were still
+    this dispatcher's to record (a status callback may have settled one first)."""
+    if not settled:
+        return 0
+    done = 0
+    with engine.begin() as connection:
+        for claim, sent in settled:
+            status = sent.status if sent.status is not MessageStatus.SENDING else MessageStatus.SENT
+            result = connection.execute(sa.update(T).where(*_owned(claim)).values(
+                status=status, provider_sid=sent.provider_sid, sent_at=now, updated_at=now,
+                next_attempt_at=None, error_code=sent.error_code,
+                error_message=sent.error_message))
+            if result.rowcount == 1:
+                done += 1
+            else:
+                logger.info("message %s was settled elsewhere (a status callback?)", claim.id)
+    return done

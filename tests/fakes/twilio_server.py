@@ -179,6 +179,8 @@ def _handler_for(fake: FakeTwilio, state: _State) -> type[BaseHTTPRequestHandler
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "FakeTwilio/1.0"
+        protocol_version = "HTTP/1.1"  # keep-alive, as api.twilio.com does
+        disable_nagle_algorithm = True  # headers and body go out in two writes
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
             pass

@@ -276,9 +276,7 @@ def test_a_second_dispatcher_never_sends_a_message_the_first_is_sending(outbox, 
         a = dispatch(outbox, Interleaving(transport), now)
 
     [b] = seen_by_b
-    assert (a.sent, b.sent) == (1, 1)
-    assert [form["Body"] for form in fake_twilio.posts] == [
-        outbox.row(second).body,
-        outbox.row(first).body,
-    ]
+    assert a.sent + b.sent == 2  # A claimed its chunk first: B finds nothing of it to send
+    bodies = [form["Body"] for form in fake_twilio.posts]
+    assert sorted(bodies) == sorted([outbox.row(first).body, outbox.row(second).body])
     assert {outbox.row(i).status for i in (first, second)} == {MessageStatus.SENT}
