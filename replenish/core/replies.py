@@ -31,13 +31,15 @@ The rules, first match wins:
    menu: confirm, snooze, decline. Any other number, and a 1-3 with more words
    ("1 bag", "yes 2"), is an amount. START/unstop/開始 -> start; HELP/?/幫助 -> help.
 3. ``unknown`` (a person reads it) when much of the reply is not understood (a story,
-   a question), or it names two different days, waits, amounts, levels or products,
-   or an amount in lb, gallons or grams.
+   a question), when it complains (bugs, mould, a refund, 蟲, 發霉, 退錢...), or it
+   names two different days, waits, amounts, levels or products, or an amount in lb,
+   gallons or grams.
 4. A yes (and no no) with a day -> confirm on that day ("好喔 禮拜四來就可以了").
 5. A wait ("later", "next week", "in 3 days", "改天", "先不用 下禮拜再說") or a day
    alone -> snooze, even beside a no ("no, next week") or a yes ("ok, next week").
    A no with a plain weekday ("不要禮拜四") is unknown.
-6. A no (no, still have plenty, 不用, 還有, 3) -> decline, with a level if one was said.
+6. A no (no, still have plenty, 不用, 還有, 3) -> decline, with a level if one was said;
+   "plenty"/還很多/還夠 with a no counts as about half a tank (a loose hint).
    It beats a polite yes ("好的 不用了", "ok no thanks"); with an amount ("no, 5 kg")
    it is unknown.
 7. A yes (yes, ok, 好, 要, 可以, 是...) -> confirm, carrying any amount, level and
@@ -51,7 +53,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -207,6 +209,9 @@ class _Scan:
         return found
 
 
+PLENTY_FRACTION = 0.5  # "no, still have plenty": about half a tank, as a loose hint
+
+
 def parse_reply(text: str, *, products: Sequence[ProductNames] = (),
                 today: date | None = None) -> Reply:
     """What a customer meant by ``text``; see the module docstring for the rules."""
@@ -225,6 +230,8 @@ def parse_reply(text: str, *, products: Sequence[ProductNames] = (),
     if w.BARE_HELP.fullmatch(core) or re.fullmatch(r"[\s?¿]*\?[\s?¿]*", unicodedata.normalize(
             "NFKC", text)):
         return Reply(Intent.HELP, shown)
+    if w.COMPLAINT.search(folded):
+        return Reply(Intent.UNKNOWN, shown)  # a complaint is for a person
     scan, found = _Scan(_fold(shown, polite=False)), _Found()
     _read_days(scan, found, today)
     _read_amounts(scan, found)
@@ -237,7 +244,11 @@ def parse_reply(text: str, *, products: Sequence[ProductNames] = (),
     found.confirm = bool(scan.take(w.CONFIRM)) or found.confirm
     for m in scan.take(w.BARE_NUMBER):
         _add_amount(found.amounts, m.group("n"), None)
-    return _decide(found, scan.rest, shown, today)
+    reply = _decide(found, scan.rest, shown, today)
+    if reply.intent is Intent.DECLINE and reply.level_fraction is None \
+            and reply.level_quantity is None and w.PLENTY.search(folded):
+        reply = replace(reply, level_fraction=PLENTY_FRACTION)
+    return reply
 
 
 def _read_days(scan: _Scan, found: _Found, today: date | None) -> None:

@@ -55,7 +55,20 @@ STOP = _c(_en("stop|stopall|unsubscribe|unsub|opt out|optout|quit|remove me|take
           + "|退訂|取消訂閱|取消通知|取消簡訊|取消短信|不要再(?:傳|發|寄|打擾|打給|通知)|"
             "別再(?:傳|發|寄|打)|停止|勿擾|拒收|封鎖|騷擾")
 HELP = _c(_en("help|info|what is this|whats this|who is this|whos this|what does this mean")
-          + "|幫助|說明|怎麼用|怎麼回覆?|什麼意思|看不懂|是誰|哪位")
+          + "|幫助|說明|怎麼用|怎麼回覆?|什麼意思|看不懂|是誰|哪位|這是什麼|这是什么|什麼東西|"
+            "什么东西")
+
+# "Still have plenty" with a no: taken as about half a tank, a loose hint (a customer's
+# reading carries a large error), so the forecast learns the tank is not near empty.
+PLENTY = _c(_en("plenty|lots left|a lot left|still have (?:lots|a lot|some|enough)|enough left|"
+                "still (?:full|half)")
+            + "|還有很多|还有很多|還很多|还很多|還多|还多|還夠|还够|夠用|够用|還滿|还满")
+
+# A complaint is for a person, whatever else it says ("上次送來的米有蟲" is not a yes).
+COMPLAINT = _c(_en("bugs?|weevils?|worms?|moldy|mouldy|mold|mould|stale|rotten|smells?|"
+                   "complain(?:t|ts)?|refund|broken|leak(?:s|ing)?|wrong (?:one|order|item)")
+               + "|蟲|虫|發霉|发霉|壞了|坏了|壞掉|坏掉|臭|難吃|难吃|不新鮮|不新鲜|投訴|投诉|"
+                 "退錢|退钱|退貨|退货|漏|破了|送錯|送错|少了|不夠秤|不够秤")
 
 _DAY_PARTS = "早上|上午|中午|下午|晚上|傍晚|凌晨|白天"
 TIME = _c(r"(?<![\d.])\d{5,}|\d{1,2}:\d{2}(?: ?(?:am|pm))?|"
@@ -148,7 +161,8 @@ FRACTION_OF = {"half": 0.5, "third": 1 / 3, "quarter": 0.25}
 CONFIRM_FIRST = _c(_en("no problem|no prob|no problemo|no worries|not a problem|why not|of course|"
                        "no doubt") + "|沒問題|當然")
 NEUTRAL = _c(_en("good morning|good afternoon|good evening|good night")
-             + "|好像|不好|還好|好久|好多|要不要|只要|要是|但是|可是|還是|就是|只是|是不是|"
+             + "|送來的|送来的|拿來的|拿来的|"
+               "好像|不好|還好|好久|好多|要不要|只要|要是|但是|可是|還是|就是|只是|是不是|"
                "不是|於是|免費|一定|不對|沒關係")
 
 # After products: level words ("沒米了" is rice, then "沒 了").
