@@ -8,6 +8,7 @@ from replenish.cli import (
     customers,
     forecast,
     messages,
+    plan,
     products,
     records,
     replies,
@@ -40,6 +41,7 @@ tank.register(app)
 customers.register(app)
 records.register(app)
 forecast.register(app)
+plan.register(app)
 products.register(app)
 replies.register(app)
 messages.register(app)

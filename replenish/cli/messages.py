@@ -1,8 +1,10 @@
-"""``replenish messages``: the outbox, and sending it (``dispatch``, ``resend``, ``mark-sent``)."""
+"""``replenish messages``: the outbox, and sending it (``dispatch``, ``resend``, ``mark-sent``);
+``reply`` types a customer's answer for the console transport."""
 
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -22,12 +24,15 @@ from replenish.cli.common import (
     print_table,
     settings,
 )
+from replenish.conversation.inbound import handle_inbound
 from replenish.db import NotFoundError
 from replenish.db.models import MessageStatus, OutboundMessage, OutboundMessagePublic
+from replenish.db.queries.customers import get_customer
 from replenish.db.queries.messages import (
     get_message,
     list_messages,
     mark_message_sent,
+    record_inbound,
     requeue_message,
 )
 from replenish.sms import DispatchParams, dispatch_outbox, make_transport
@@ -190,3 +195,70 @@ def mark_sent(message_id: MessageId, shop_id: ShopOption = None) -> None:
                 fail(f"no message {message_id} in this shop")
             mark_message_sent(session=session, message=message, now=datetime.now(UTC))
     typer.echo(f"message {message_id} is marked sent")
+
+
+@messages_app.command("reply")
+def reply(
+    text: Annotated[str, typer.Argument(help="The customer's reply, as they would write it (quote it).", show_default=False)],
+    customer: Annotated[int, typer.Option("--customer", help="Customer id: who is answering.", show_default=False)],
+    shop_id: ShopOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer as if you were the customer (for the console transport, and for trying
+    replenish out): the text goes the same way as a real one through Twilio, so it can
+    book a drop, record a level, stop the texts, or land in your inbox.
+
+    Prints what was understood and what will be sent back (`replenish messages dispatch`
+    sends it; quiet hours still apply).
+
+    Examples:
+
+      replenish messages reply --customer 12 "好喔 這次要15公斤"
+
+      replenish messages reply --customer 12 "還有一半"
+
+      replenish messages reply --customer 3 STOP --json
+    """
+    cfg = settings()
+    now = datetime.now(UTC)
+    with database(cfg) as session:
+        shop = current_shop(session, shop_id)
+        assert shop.id is not None
+        try:
+            who = get_customer(session=session, shop_id=shop.id, customer_id=customer)
+        except NotFoundError:
+            fail(f"--customer {customer}: no such customer in this shop")
+        with friendly_errors():
+            inbound, _ = record_inbound(
+                session=session, shop_id=shop.id, provider_sid=f"CONSOLE-IN-{uuid.uuid4().hex}",
+                from_phone=who.phone, to_phone=cfg.sms.twilio.from_number or "console",
+                body=text, received_at=now, customer_id=who.id)
+            result = handle_inbound(session=session, inbound=inbound, now=now, settings=cfg)
+        queued = [get_message(session=session, shop_id=shop.id, message_id=i) for i in result.queued]
+        tz = ZoneInfo(shop.timezone)
+        understood = result.reply.summary() if result.reply is not None else "not read"
+        out: dict[str, Any] = {
+            "inbound_id": inbound.id, "understood": understood,
+            "reply": None if result.reply is None else result.reply.as_dict(),
+            "answer": result.message or None, "to_inbox": result.to_inbox,
+            "proposal_id": result.proposal_id, "drop_id": result.drop_id,
+            "reading_id": result.reading_id,
+            "queued": [{"id": m.id, "kind": m.kind.value, "body": m.body,
+                        "not_before": m.not_before} for m in queued],
+        }
+        waits = [m.not_before is not None and m.not_before > now for m in queued]
+    if as_json:
+        print_json(out)
+        return
+    typer.echo(f"understood: {understood}")
+    if result.drop_id is not None:
+        typer.echo(f"booked: drop {result.drop_id} (planned)")
+    if result.reading_id is not None:
+        typer.echo(f"recorded: reading {result.reading_id}")
+    if result.to_inbox:
+        typer.echo("left in your inbox: a person should answer it")
+    for text_out, wait in zip(out["queued"], waits, strict=True):
+        when = f" (after {text_out['not_before'].astimezone(tz):%Y-%m-%d %H:%M})" if wait else ""
+        typer.echo(f"will send{when}: {text_out['body']}")
+    if not queued:
+        typer.echo("nothing to send back")

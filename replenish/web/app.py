@@ -22,6 +22,7 @@ from replenish.db import make_engine
 from replenish.db.models import Shop
 from replenish.db.queries.forecasts import list_forecasts
 from replenish.settings import Settings
+from replenish.web.twilio import router as twilio_router
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -37,6 +38,8 @@ SessionDep = Annotated[Session, Depends(get_session)]
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app = FastAPI(title="replenish", version="0.1.0")
     app.state.engine = engine or make_engine(settings.database_url)
+    app.state.settings = settings
+    app.include_router(twilio_router)  # POST /twilio/sms, /twilio/status
 
     def first_shop(session: Session) -> Shop:
         shop = session.exec(select(Shop).order_by(col(Shop.id))).first()

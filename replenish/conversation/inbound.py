@@ -1,0 +1,379 @@
+"""A customer's reply, applied: the proposal moves, a drop is planned, the answer is queued.
+
+``handle_inbound(session=, inbound=, now=, settings=) -> InboundResult`` takes one stored
+text (``record_inbound``), reads it (``core.replies.parse_reply``), lets
+``core.conversation.answer`` decide, and applies the outcome in the caller's transaction
+(flush, never commit):
+
+    answer        what changes                                   text back (kind)
+    booked        proposal booked; planned Drop "proposal:<id>"  booked + note (confirmation)
+    snoozed       proposal snoozed; its planned drop cancelled   snoozed (confirmation)
+    declined      proposal declined; its planned drop cancelled  declined (confirmation)
+    level_thanks  a customer Reading on the tank                 level_thanks (auto-reply)
+    stopped       customer opted out; proposal cancelled         stopped (confirmation)
+    started       customer opted in again                        started (confirmation)
+    help          nothing                                        help (auto-reply)
+    unknown       nothing: stays unhandled (the owner's inbox)   unknown, once a day (auto-reply)
+
+Rules:
+
+* Nothing is queued to an opted-out customer except the one "stopped" confirmation (a
+  second STOP queues nothing).
+* An answer is keyed ``reply:<MessageSid>``, so a retried webhook never queues twice;
+  the unknown auto-reply is keyed ``autoreply:<customer>:<local date>`` (once a day).
+* Answers wait for the end of quiet hours (``send_after``).
+* A text from a number that is no customer's, and a yes, amount or no with no open
+  proposal, go to the owner's inbox (unhandled); the latter gets the unknown auto-reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from replenish.conversation.rules import loyalty_count, loyalty_note
+from replenish.conversation.texts import message_text, send_after
+from replenish.core.conversation import Outcome, ProposalState, TankRoom, answer
+from replenish.core.conversation import Proposal as Offer
+from replenish.core.replies import Intent, ProductNames, Reply, parse_reply
+from replenish.core.types import DropStatus, ReadingSource
+from replenish.db.history import capacity_of
+from replenish.db.models import (
+    Customer,
+    Drop,
+    InboundMessage,
+    MessageKind,
+    Product,
+    Proposal,
+    Shop,
+    Tank,
+    TankForecast,
+)
+from replenish.db.queries.customers import (
+    find_customer_by_phone,
+    opt_in_customer,
+    opt_out_customer,
+)
+from replenish.db.queries.messages import (
+    find_message_by_key,
+    mark_inbound_handled,
+    queue_message,
+)
+from replenish.db.queries.proposals import open_proposal
+from replenish.db.queries.records import add_drop, add_reading
+from replenish.db.queries.shops import list_products
+from replenish.db.queries.tanks import find_drop_by_key, list_tanks
+from replenish.db.values import TimeWindow
+from replenish.settings import Settings
+
+__all__ = ["InboundResult", "answer_time", "handle_inbound"]
+
+# answers that settle (or re-settle) the proposal: it counts as answered
+_ANSWERS = ("booked", "snoozed", "declined", "stopped")
+_AUTO_REPLIES = ("help", "level_thanks", "unknown")
+# Twilio's OptOutType -> the answer Twilio has then already sent
+_PROVIDER_ANSWERS = {"STOP": "stopped", "START": "started", "HELP": "help"}
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    """What one inbound text did."""
+
+    intent: Intent | None  # None: not read (an unknown sender, or handled before)
+    message: str = ""  # template key of the answer ("" for none)
+    reply: Reply | None = None
+    customer_id: int | None = None
+    proposal_id: int | None = None
+    drop_id: int | None = None  # the planned drop, when booked
+    reading_id: int | None = None  # the level the customer reported
+    queued: tuple[int, ...] = ()  # outbox ids of the texts this one queued
+    to_inbox: bool = False  # left unhandled: a person reads it
+    already_handled: bool = False
+
+
+@dataclass
+class _Tanks:
+    """The customer's tanks by product key, and the room in each."""
+
+    tank: dict[str, Tank] = field(default_factory=dict)
+    rooms: dict[str, TankRoom] = field(default_factory=dict)
+
+
+def handle_inbound(*, session: Session, inbound: InboundMessage, now: datetime,
+                   settings: Settings, provider_answered: str | None = None) -> InboundResult:
+    """Apply one customer's text; see the module docstring. ``now`` is aware.
+
+    ``provider_answered``: Twilio's ``OptOutType`` (STOP, START or HELP) when Twilio has
+    already answered the keyword itself; replenish then applies it but queues no text of
+    its own (a second "stopped" would only fail with 21610).
+    """
+    if inbound.handled:
+        return InboundResult(None, customer_id=inbound.customer_id, already_handled=True)
+    shop = session.get(Shop, inbound.shop_id)
+    assert shop is not None and shop.id is not None
+    customer = _sender(session, shop, inbound)
+    products = {p.key: p for p in list_products(session=session, shop_id=shop.id)}
+    if customer is None or not products:
+        return InboundResult(None, to_inbox=True)
+    assert customer.id is not None
+    today = now.astimezone(ZoneInfo(shop.timezone)).date()
+    names = [ProductNames(p.key, p.aliases) for p in products.values()]
+    reply = parse_reply(inbound.body, products=names, today=today)
+    row = open_proposal(session=session, customer_id=customer.id)
+    tanks = _customer_tanks(session, customer, products, row)
+    offer = _offer(row, customer, products, tanks, today)
+    outcome = answer(offer, reply, rooms=tanks.rooms, today=today,
+                     snooze_days=settings.conversation.snooze_days,
+                     jin_kg=0.5 if shop.region == "CN" else 0.6)
+
+    message, to_inbox = outcome.message, outcome.to_inbox
+    drop_id = None
+    if row is not None:
+        drop_id = _move_proposal(session, row, outcome, tanks, products, now=now,
+                                 settings=settings)
+    if outcome.preferred_product in products:
+        customer.preferred_product_id = products[outcome.preferred_product].id
+        session.add(customer)
+    reading_id, recorded = _record_level(session, outcome, reply, row, tanks, products,
+                                         at=inbound.received_at, now=now, settings=settings)
+    if not recorded and message == "level_thanks":  # no tank, or more than it holds
+        message, to_inbox = "unknown", True
+    was_opted_out = customer.opted_out
+    if outcome.opted_out is True:
+        opt_out_customer(session=session, customer=customer, at=now)
+    elif outcome.opted_out is False:
+        opt_in_customer(session=session, customer=customer)
+    session.flush()
+
+    queued: list[int] = []
+    may_text = not customer.opted_out or (message == "stopped" and not was_opted_out)
+    answered = _PROVIDER_ANSWERS.get((provider_answered or "").strip().upper())
+    if message and may_text and message != answered:
+        key = (f"autoreply:{customer.id}:{today.isoformat()}" if message == "unknown"
+               else f"reply:{inbound.provider_sid}")
+        product = products.get(outcome.proposal.product) or _usual_product(customer, products)
+        if find_message_by_key(session=session, idempotency_key=key) is None:  # once
+            queued.append(_queue_answer(session, shop, customer, product, outcome, message,
+                                        key=key, now=now, settings=settings))
+    if not to_inbox:
+        mark_inbound_handled(session=session, inbound=inbound)
+    return InboundResult(intent=reply.intent, message=message, reply=reply,
+                         customer_id=customer.id, proposal_id=None if row is None else row.id,
+                         drop_id=drop_id, reading_id=reading_id, queued=tuple(queued),
+                         to_inbox=to_inbox)
+
+
+# --- reading the situation ----------------------------------------------------------------
+
+
+def _sender(session: Session, shop: Shop, inbound: InboundMessage) -> Customer | None:
+    """The customer who sent it (linking the text to them), or None for a stranger."""
+    if inbound.customer_id is not None:
+        customer = session.get(Customer, inbound.customer_id)
+        if customer is not None and customer.shop_id == shop.id:
+            return customer
+    customer = find_customer_by_phone(session=session, shop=shop, phone=inbound.from_phone)
+    if customer is not None and inbound.customer_id != customer.id:
+        inbound.customer_id = customer.id
+        session.add(inbound)
+    return customer
+
+
+def _customer_tanks(session: Session, customer: Customer, products: Mapping[str, Product],
+                    row: Proposal | None) -> _Tanks:
+    """Room per product: capacity less the level expected now (all of it when unknown)."""
+    by_id = {p.id: p for p in products.values()}
+    tanks = list(list_tanks(session=session, shop_id=customer.shop_id, customer_id=customer.id))
+    if row is not None:  # the proposal's own tank stands for its product
+        tanks.sort(key=lambda t: t.id != row.tank_id)
+    out = _Tanks()
+    for tank in tanks:
+        product = by_id.get(tank.product_id)
+        if product is None or product.key in out.tank:
+            continue
+        forecast = session.get(TankForecast, tank.id)
+        capacity = forecast.capacity if forecast is not None else capacity_of(tank, product)
+        level = None if forecast is None else forecast.level_now
+        room = capacity if level is None else max(capacity - level, 0.0)
+        out.tank[product.key] = tank
+        out.rooms[product.key] = _room(product, room)
+    return out
+
+
+def _room(product: Product, room: float) -> TankRoom:
+    return TankRoom(room=room, bag_sizes=tuple(product.bag_sizes), min_drop=product.min_drop,
+                    unit=product.unit.value)
+
+
+def _usual_product(customer: Customer, products: Mapping[str, Product]) -> Product:
+    for product in products.values():
+        if product.id == customer.preferred_product_id:
+            return product
+    return next(iter(products.values()))
+
+
+def _offer(row: Proposal | None, customer: Customer, products: Mapping[str, Product],
+           tanks: _Tanks, today: date) -> Offer:
+    """The proposal as the core sees it. Without an open one, a closed stand-in: the core
+    then answers stop, start, help and levels, and sends anything else to a person."""
+    if row is not None:
+        key = next(p.key for p in products.values() if p.id == row.product_id)
+        if key not in tanks.rooms:  # the proposal's tank is gone: no room to speak of
+            tanks.rooms[key] = _room(products[key], 0.0)
+        return Offer(mode=row.mode, state=row.state, product=key, drop_on=row.drop_on,
+                     quantity=row.quantity, snoozed_until=row.snoozed_until)
+    usual = _usual_product(customer, products)
+    key = usual.key if usual.key in tanks.rooms or not tanks.rooms else next(iter(tanks.rooms))
+    tanks.rooms.setdefault(key, _room(products[key], 0.0))
+    return Offer(mode=customer.delivery_mode, state=ProposalState.CANCELLED, product=key,
+                 drop_on=today, quantity=1.0)
+
+
+# --- applying the outcome -----------------------------------------------------------------
+
+
+def _move_proposal(session: Session, row: Proposal, outcome: Outcome, tanks: _Tanks,
+                   products: Mapping[str, Product], *, now: datetime,
+                   settings: Settings) -> int | None:
+    """Write the outcome into the proposal row and its planned drop; the booked drop's id."""
+    p = outcome.proposal
+    product = products[p.product]
+    new_tank = tanks.tank.get(p.product)
+    if product.id != row.product_id and new_tank is not None:  # "要水": the water tank
+        assert product.id is not None and new_tank.id is not None
+        row.product_id, row.tank_id = product.id, new_tank.id
+    row.state, row.quantity, row.drop_on = p.state, p.quantity, p.drop_on
+    row.snoozed_until = p.snoozed_until
+    if outcome.message in _ANSWERS:
+        row.answered_at = now
+    row.updated_at = now
+    key = f"proposal:{row.id}"
+    drop = session.get(Drop, row.drop_id) if row.drop_id is not None else None
+    drop = drop or find_drop_by_key(session=session, idempotency_key=key)
+    if p.state is ProposalState.BOOKED:
+        tank = session.get(Tank, row.tank_id)
+        assert tank is not None
+        if drop is None:
+            note = loyalty_note(loyalty_count(session=session, customer_id=row.customer_id,
+                                              settings=settings))
+            drop = add_drop(session=session, tank=tank, product=product, delivered_on=p.drop_on,
+                            quantity=p.quantity, settings=settings, status=DropStatus.PLANNED,
+                            idempotency_key=key, now=now, note=note)
+        elif drop.status is not DropStatus.DELIVERED:
+            drop.tank_id, drop.delivered_on, drop.quantity = row.tank_id, p.drop_on, p.quantity
+            drop.status = DropStatus.PLANNED
+            session.add(drop)
+        row.drop_id = drop.id
+    elif drop is not None and drop.status is DropStatus.PLANNED:
+        drop.status = DropStatus.CANCELLED  # "3": skip it; "2": ask again later
+        session.add(drop)
+    session.add(row)
+    session.flush()
+    return row.drop_id if p.state is ProposalState.BOOKED else None
+
+
+def _record_level(session: Session, outcome: Outcome, reply: Reply, row: Proposal | None,
+                  tanks: _Tanks, products: Mapping[str, Product], *, at: datetime,
+                  now: datetime, settings: Settings) -> tuple[int | None, bool]:
+    """A reported level as a customer Reading: ``(reading id, recorded or nothing to do)``."""
+    if outcome.level_fraction is None and outcome.level_amount is None:
+        return None, True
+    tank = _level_tank(reply, row, tanks)
+    if tank is None:
+        return None, False
+    product = next(p for p in products.values() if p.id == tank.product_id)
+    if outcome.level_amount is not None:
+        level = outcome.level_amount
+    else:
+        assert outcome.level_fraction is not None
+        forecast = session.get(TankForecast, tank.id)
+        capacity = forecast.capacity if forecast is not None else capacity_of(tank, product)
+        level = outcome.level_fraction * capacity
+    try:
+        reading = add_reading(session=session, tank=tank, product=product, at=min(at, now),
+                              source=ReadingSource.CUSTOMER, settings=settings, level=level,
+                              note=f"said: {reply.text}"[:500], now=now)
+    except ValueError:  # more than the tank holds: a person looks
+        return None, False
+    return reading.id, True
+
+
+def _level_tank(reply: Reply, row: Proposal | None, tanks: _Tanks) -> Tank | None:
+    """The tank a level is about: one named, the proposal's, or the customer's only one."""
+    if reply.product is not None and reply.product in tanks.tank:
+        return tanks.tank[reply.product]
+    if row is not None:
+        for tank in tanks.tank.values():
+            if tank.id == row.tank_id:
+                return tank
+    return next(iter(tanks.tank.values())) if len(tanks.tank) == 1 else None
+
+
+def _queue_answer(session: Session, shop: Shop, customer: Customer, product: Product,
+                  outcome: Outcome, message: str, *, key: str, now: datetime,
+                  settings: Settings) -> int:
+    assert shop.id is not None
+    after = send_after(now, shop=shop, settings=settings)
+    p = outcome.proposal
+    locale = customer.language.value
+
+    def text(key: str, **values: Any) -> str:
+        return message_text(key, settings=settings, shop=shop, customer=customer,
+                            product=product, **values)
+
+    if message == "booked":
+        body = text("booked", quantity=p.quantity, drop_day=p.drop_on,
+                    window=_window(customer, p.drop_on, locale))
+        if outcome.note:  # "your tank only has room for ...", "our smallest drop is ..."
+            body += ("" if locale.startswith("zh") else " ") + text(outcome.note,
+                                                                    quantity=p.quantity)
+    elif message == "snoozed" and p.snoozed_until is not None:
+        body = text("snoozed", ask_day=p.snoozed_until)
+    elif message == "unknown":  # said when it arrives: after the quiet hours
+        body = text("unknown", when=answer_time(after, shop=shop, locale=locale))
+    else:
+        body = text(message)
+    kind = MessageKind.AUTO_REPLY if message in _AUTO_REPLIES else MessageKind.CONFIRMATION
+    queued = queue_message(session=session, shop_id=shop.id, customer_id=customer.id,
+                           to_phone=customer.phone, body=body, kind=kind,
+                           idempotency_key=key, not_before=after)
+    session.flush()
+    assert queued.id is not None
+    return queued.id
+
+
+def _window(customer: Customer, day: date, locale: str) -> str:
+    """The customer's time window on ``day`` (`` between 17:00 and 21:00``), or ""."""
+    for raw in customer.time_windows:
+        window = TimeWindow.model_validate(raw)
+        if day.weekday() in window.weekdays:
+            start, end = f"{window.start:%H:%M}", f"{window.end:%H:%M}"
+            return f"{start}–{end}" if locale.startswith("zh") else f" between {start} and {end}"
+    return ""
+
+
+_TODAY = {"en": "today", "zh-TW": "今天", "zh-CN": "今天"}
+_TOMORROW = {"en": "tomorrow", "zh-TW": "明天", "zh-CN": "明天"}
+
+
+def answer_time(moment: datetime, *, shop: Shop, locale: str) -> str:
+    """When a person will answer a text read at ``moment``, in the customer's words.
+
+    Within the shop's hours: "today" / 今天; else the next opening: "tomorrow after
+    08:00" / 明天早上8:00後 (or "today after 08:00" before the shop opens).
+    """
+    local = moment.astimezone(ZoneInfo(shop.timezone)).time()
+    if shop.open_time <= local < shop.close_time:
+        return _TODAY.get(locale, "today")
+    words = _TODAY if local < shop.open_time else _TOMORROW
+    opening = shop.open_time
+    if not locale.startswith("zh"):
+        return f"{words['en']} after {opening:%H:%M}"
+    part = "早上" if opening.hour < 12 else "下午" if opening.hour < 18 else "晚上"
+    after = "後" if locale == "zh-TW" else "后"
+    return f"{words[locale]}{part}{opening.hour}:{opening.minute:02d}{after}"

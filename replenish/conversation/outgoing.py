@@ -1,0 +1,369 @@
+"""The outgoing half of the conversation: prompts, heads-ups, reminders and follow-ups.
+
+Service functions for the nightly plan and the timed jobs. Each takes ``now`` (no clock
+inside), reads the saved forecasts (``TankForecast``), and writes proposals, planned
+drops and texts in the caller's session (flush, no commit). Texts go through the outbox
+keyed by row ids, so running any of them twice queues nothing twice::
+
+    propose    tanks whose order-by date is at most PROPOSE_HORIZON_DAYS away (or past):
+                 confirm    proposal (proposed) + prompt            prompt:<proposal>
+                 auto       proposal (booked) + planned drop + heads-up
+                                                                    heads-up:<proposal>
+                 will-call  proposal (proposed, nothing booked) + reminder
+                                                                    reminder:<proposal>
+    remind     one reminder after reminder_after_hours without an answer; then the
+               owner's call list once the run-out (p50) is within call_list_days
+                                                                    reminder:<proposal>
+    follow_up  one satisfaction question per drop recorded as delivered
+                                                                    followup:<drop>
+
+Both ``propose`` and ``remind`` first close what is settled: a snooze whose day has
+come (so that ``propose`` asks again, as a new cycle ``tank:<id>:<order-by>#2``), and a
+proposal overtaken by a drop delivered without it. An unanswered proposal whose day
+has passed moves to the first day still possible, so that a late yes books a real day.
+
+The rules nobody may break: nothing to an opted-out customer; nothing sent in quiet
+hours (``not_before``); at most ``max_prompts_per_week`` prompts, heads-ups and
+reminders per customer in any 7 days; a drop is offered for the day after the text goes
+out at the earliest, never on a day an away or no-delivery hold covers; only ``auto``
+customers are booked without a yes. Each function returns what it did and, per
+customer, why it skipped them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from replenish.conversation.decisions import (
+    Action,
+    Decision,
+    FollowUpResult,
+    ProposeResult,
+    RemindResult,
+)
+from replenish.conversation.rules import (
+    SendClock,
+    asks_this_week,
+    delivered_since,
+    drop_day,
+    loyalty_count,
+    loyalty_note,
+    overtaken,
+    planned_drop,
+)
+from replenish.conversation.texts import message_text
+from replenish.core.conversation import ProposalState
+from replenish.core.types import DeliveryMode, DropStatus
+from replenish.db.models import (
+    Customer,
+    Drop,
+    MessageKind,
+    Product,
+    Proposal,
+    Shop,
+    Tank,
+    TankForecast,
+)
+from replenish.db.queries.messages import find_message_by_key, queue_message
+from replenish.db.queries.proposals import (
+    create_proposal,
+    find_proposal,
+    list_proposals,
+    open_proposal,
+    plan_drop,
+)
+from replenish.settings import Settings
+
+__all__ = [
+    "FOLLOW_UP_DAYS",
+    "PROPOSE_HORIZON_DAYS",
+    "Action",
+    "Decision",
+    "FollowUpResult",
+    "ProposeResult",
+    "RemindResult",
+    "follow_up",
+    "propose",
+    "remind",
+]
+
+PROPOSE_HORIZON_DAYS = 3  # offer drops whose order-by date is at most this many days away
+FOLLOW_UP_DAYS = 1  # ask about drops delivered today or this many days before
+
+
+# --- propose ------------------------------------------------------------------------------
+
+
+def propose(*, session: Session, shop: Shop, now: datetime, settings: Settings,
+            horizon_days: int = PROPOSE_HORIZON_DAYS) -> ProposeResult:
+    """Offer a drop to every customer whose tank is due (see the module docstring)."""
+    assert shop.id is not None
+    clock = SendClock.of(now, shop, settings)
+    decisions = _close_settled(session, shop, clock)
+    until = clock.today + timedelta(days=horizon_days)
+    statement = (
+        select(Tank, Customer, Product, TankForecast)
+        .join(Customer, col(Customer.id) == col(Tank.customer_id))
+        .join(Product, col(Product.id) == col(Tank.product_id))
+        .outerjoin(TankForecast, col(TankForecast.tank_id) == col(Tank.id))
+        .where(Tank.shop_id == shop.id,
+               col(TankForecast.order_by).is_(None) | (col(TankForecast.order_by) <= until))
+        .order_by(col(TankForecast.order_by).is_(None), col(TankForecast.order_by),
+                  col(Tank.id))
+    )
+    for tank, customer, product, forecast in session.exec(statement).all():
+        decisions.append(_propose_one(session, shop, settings, clock, until, tank, customer,
+                                      product, forecast))
+    not_due = session.exec(select(func.count()).select_from(TankForecast).where(
+        TankForecast.shop_id == shop.id, col(TankForecast.order_by) > until)).one()
+    return ProposeResult(decisions=tuple(decisions), not_due=int(not_due))
+
+
+def _propose_one(session: Session, shop: Shop, settings: Settings, clock: SendClock, until: date,
+                 tank: Tank, customer: Customer, product: Product,
+                 forecast: TankForecast | None) -> Decision:
+    def skip(reason: str) -> Decision:
+        return Decision(customer.id or 0, customer.name, Action.SKIP, reason, tank.id,
+                        product.key)
+
+    if customer.opted_out:
+        return skip("opted out")
+    if forecast is None:
+        return skip("no forecast yet: run `replenish forecast`")
+    if forecast.order_by is None:
+        return skip("no forecast: no level recorded yet")
+    pending = open_proposal(session=session, customer_id=customer.id or 0)
+    if pending is not None:
+        return skip(f"waiting on proposal #{pending.id} ({pending.state.value})")
+    if delivered_since(session=session, tank=tank, forecast=forecast, tz=clock.tz):
+        return skip("delivered since the last forecast")
+    planned = planned_drop(session=session, tank_id=tank.id or 0, since=clock.today)
+    if planned is not None:
+        return skip(f"a drop is already planned for {planned.delivered_on} (drop #{planned.id})")
+    drop_on, hold_end = drop_day(session=session, customer_id=customer.id or 0,
+                                 day=max(forecast.order_by, clock.earliest))
+    if hold_end is not None and drop_on > until:
+        return skip(f"on hold until {hold_end}")
+    cycle_key, why_not = _cycle_key(session, tank.id or 0, forecast.order_by)
+    if cycle_key is None:
+        return skip(why_not)
+    asked = asks_this_week(session=session, customer_id=customer.id or 0,
+                           send_at=clock.send_at)
+    cap = settings.conversation.max_prompts_per_week
+    if asked >= cap:
+        return skip(f"prompt cap: {asked} texts in 7 days (at most {cap})")
+
+    mode = customer.delivery_mode
+    state = ProposalState.BOOKED if mode is DeliveryMode.AUTO else ProposalState.PROPOSED
+    quantity = forecast.drop_size if forecast.drop_size else product.min_drop
+    proposal = create_proposal(session=session, tank=tank, product=product, customer=customer,
+                               drop_on=drop_on, quantity=quantity, cycle_key=cycle_key,
+                               state=state, now=clock.now)
+    loyalty = loyalty_count(session=session, customer_id=customer.id or 0, settings=settings)
+    if mode is DeliveryMode.AUTO:
+        plan_drop(session=session, proposal=proposal, note=loyalty_note(loyalty))
+        action, kind, template = Action.BOOK, MessageKind.HEADS_UP, "heads_up"
+    elif mode is DeliveryMode.WILL_CALL:
+        action, kind, template = Action.REMIND, MessageKind.REMINDER, "reminder"
+        proposal.reminded_at = clock.send_at  # their one text is this reminder
+    else:
+        action, kind, template = Action.PROMPT, MessageKind.PROMPT, "prompt"
+    body = _text(template, settings=settings, shop=shop, customer=customer, product=product,
+                 proposal=proposal, forecast=forecast, loyalty=loyalty)
+    queue_message(session=session, shop_id=shop.id or 0, customer_id=customer.id,
+                  to_phone=customer.phone, body=body, kind=kind,
+                  idempotency_key=f"{kind.value}:{proposal.id}", not_before=clock.send_at)
+    proposal.prompted_at = clock.send_at
+    session.add(proposal)
+    session.flush()
+    reason = f"order-by {forecast.order_by}" + (
+        " (overdue)" if forecast.order_by < clock.today else "")
+    if hold_end is not None:
+        reason += f"; after a hold ending {hold_end}"
+    if loyalty is not None:
+        reason += f"; delivery {loyalty} is on the house"
+    return Decision(customer.id or 0, customer.name, action, reason, tank.id, product.key,
+                    proposal.id, proposal.drop_on, proposal.quantity, clock.send_at)
+
+
+def _cycle_key(session: Session, tank_id: int, order_by: date) -> tuple[str | None, str]:
+    """A key for a new proposal in this cycle, or None and why the cycle is over."""
+    base = f"tank:{tank_id}:{order_by.isoformat()}"
+    key, n = base, 1
+    while (earlier := find_proposal(session=session, cycle_key=key)) is not None:
+        if earlier.state is ProposalState.DECLINED:
+            return None, f"declined this cycle (proposal #{earlier.id})"
+        if earlier.state is ProposalState.BOOKED:
+            drop = session.get(Drop, earlier.drop_id) if earlier.drop_id else None
+            if drop is None or drop.status in (DropStatus.PLANNED, DropStatus.DELIVERED,
+                                               DropStatus.REFUSED):
+                status = drop.status.value if drop else "booked"
+                return None, f"{status} this cycle (proposal #{earlier.id})"
+        elif earlier.state is not ProposalState.CANCELLED:
+            return None, f"waiting on proposal #{earlier.id} ({earlier.state.value})"
+        n += 1  # cancelled, or its drop found nobody home: ask again, as a new cycle
+        key = f"{base}#{n}"
+    return key, ""
+
+
+def _text(key: str, *, settings: Settings, shop: Shop, customer: Customer, product: Product,
+          proposal: Proposal, forecast: TankForecast | None, loyalty: int | None) -> str:
+    runout = forecast.runout_p50 if forecast is not None else None
+    body = message_text(key, settings=settings, shop=shop, customer=customer, product=product,
+                        quantity=proposal.quantity, drop_day=proposal.drop_on,
+                        runout_day=runout or proposal.drop_on)
+    if loyalty is None:
+        return body
+    told = message_text("loyalty", settings=settings, shop=shop, customer=customer,
+                        product=product, count=loyalty)
+    return body + ("" if customer.language.value.startswith("zh") else " ") + told
+
+
+# --- closing what is settled --------------------------------------------------------------
+
+
+def _close_settled(session: Session, shop: Shop, clock: SendClock) -> list[Decision]:
+    """Close snoozes whose day has come (when a text queued now goes out) and proposals
+    that a drop delivered without them overtook."""
+    decisions = []
+    ask_day = clock.send_at.astimezone(clock.tz).date()
+    for p in list_proposals(session=session, shop_id=shop.id or 0, only_open=True):
+        if p.state is ProposalState.SNOOZED and p.snoozed_until and p.snoozed_until <= ask_day:
+            reason = f"snoozed until {p.snoozed_until}: asking again"
+        elif p.state is not ProposalState.BOOKED or p.drop_id is None:
+            if not overtaken(session=session, proposal=p, tz=clock.tz):
+                continue
+            reason = "a drop was delivered without it"
+        else:
+            continue
+        p.state, p.updated_at = ProposalState.CANCELLED, clock.now
+        session.add(p)
+        decisions.append(_about(session, p, Action.CLOSE, reason))
+    session.flush()
+    return decisions
+
+
+def _about(session: Session, p: Proposal, action: Action, reason: str,
+           send_at: datetime | None = None) -> Decision:
+    customer = session.get(Customer, p.customer_id)
+    product = session.get(Product, p.product_id)
+    return Decision(p.customer_id, customer.name if customer else "?", action, reason,
+                    p.tank_id, product.key if product else None, p.id, p.drop_on, p.quantity,
+                    send_at)
+
+
+# --- remind -------------------------------------------------------------------------------
+
+
+def remind(*, session: Session, shop: Shop, now: datetime, settings: Settings) -> RemindResult:
+    """Nudge the unanswered once, then put them on the call list when it gets close."""
+    assert shop.id is not None
+    clock = SendClock.of(now, shop, settings)
+    decisions = _close_settled(session, shop, clock)
+    statement = (
+        select(Proposal, Customer, Product, TankForecast)
+        .join(Customer, col(Customer.id) == col(Proposal.customer_id))
+        .join(Product, col(Product.id) == col(Proposal.product_id))
+        .outerjoin(TankForecast, col(TankForecast.tank_id) == col(Proposal.tank_id))
+        .where(Proposal.shop_id == shop.id, Proposal.state == ProposalState.PROPOSED,
+               col(Proposal.answered_at).is_(None))
+        .order_by(col(Proposal.id))
+    )
+    for p, customer, product, forecast in session.exec(statement).all():
+        if customer.opted_out:
+            decisions.append(_about(session, p, Action.SKIP, "opted out"))
+            continue
+        decisions.extend(_remind_one(session, shop, settings, clock, p, customer, product,
+                                     forecast))
+    session.flush()
+    return RemindResult(decisions=tuple(decisions))
+
+
+def _remind_one(session: Session, shop: Shop, settings: Settings, clock: SendClock, p: Proposal,
+                customer: Customer, product: Product,
+                forecast: TankForecast | None) -> Sequence[Decision]:
+    c = settings.conversation
+    delay = timedelta(hours=c.reminder_after_hours)
+    out = []
+    if p.drop_on < clock.send_at.astimezone(clock.tz).date():
+        # unanswered, and its day is over before a text could reach them: a yes books the
+        # first day still possible
+        old = p.drop_on
+        p.drop_on, _ = drop_day(session=session, customer_id=customer.id or 0,
+                                  day=clock.earliest)
+        session.add(p)
+        out.append(_about(session, p, Action.MOVE, f"no answer for {old}; now {p.drop_on}"))
+    waited = p.reminded_at  # since when they have not answered a nudge
+    if waited is None:
+        if p.prompted_at is None or clock.now < p.prompted_at + delay:
+            return out
+        asked = asks_this_week(session=session, customer_id=customer.id or 0,
+                               send_at=clock.send_at)
+        if asked < c.max_prompts_per_week:
+            body = _text("reminder", settings=settings, shop=shop, customer=customer,
+                         product=product, proposal=p, forecast=forecast, loyalty=None)
+            queue_message(session=session, shop_id=shop.id or 0, customer_id=customer.id,
+                          to_phone=customer.phone, body=body, kind=MessageKind.REMINDER,
+                          idempotency_key=f"reminder:{p.id}", not_before=clock.send_at)
+            p.reminded_at, p.updated_at = clock.send_at, clock.now
+            session.add(p)
+            return [*out, _about(session, p, Action.REMIND, "no answer to the prompt",
+                                 clock.send_at)]
+        out.append(_about(session, p, Action.SKIP, f"prompt cap: {asked} texts in 7 days "
+                          f"(at most {c.max_prompts_per_week}); no reminder"))
+        waited = p.prompted_at - delay  # no reminder to wait for: the call list may follow
+    runout = forecast.runout_p50 if forecast is not None else None
+    if (not p.on_call_list and clock.now >= waited + delay and runout is not None
+            and runout <= clock.today + timedelta(days=c.call_list_days)):
+        p.on_call_list, p.updated_at = True, clock.now
+        session.add(p)
+        out.append(_about(session, p, Action.CALL_LIST,
+                          f"no answer; runs out around {runout}"))
+    return out
+
+
+# --- follow_up ----------------------------------------------------------------------------
+
+
+def follow_up(*, session: Session, shop: Shop, now: datetime, settings: Settings,
+              within_days: int = FOLLOW_UP_DAYS) -> FollowUpResult:
+    """Ask how it went, once per drop recorded as delivered (today or ``within_days``
+    before): never before the drop is recorded done, never to an opted-out customer."""
+    assert shop.id is not None
+    clock = SendClock.of(now, shop, settings)
+    statement = (
+        select(Drop, Tank, Customer, Product)
+        .join(Tank, col(Tank.id) == col(Drop.tank_id))
+        .join(Customer, col(Customer.id) == col(Tank.customer_id))
+        .join(Product, col(Product.id) == col(Tank.product_id))
+        .where(Drop.shop_id == shop.id, Drop.status == DropStatus.DELIVERED,
+               col(Drop.delivered_on) >= clock.today - timedelta(days=within_days),
+               col(Drop.delivered_on) <= clock.today)
+        .order_by(col(Drop.id))
+    )
+    decisions = []
+    for drop, tank, customer, product in session.exec(statement).all():
+        key = f"followup:{drop.id}"
+        if (drop.at is not None and drop.at > now) or find_message_by_key(
+                session=session, idempotency_key=key) is not None:
+            continue  # not poured yet (as of ``now``), or already asked
+        decision = Decision(customer.id or 0, customer.name, Action.SKIP, "opted out", tank.id,
+                            product.key, drop_on=drop.delivered_on, quantity=drop.quantity)
+        if not customer.opted_out:
+            body = message_text("followup", settings=settings, shop=shop, customer=customer,
+                                product=product, quantity=drop.quantity,
+                                drop_day=drop.delivered_on)
+            queue_message(session=session, shop_id=shop.id, customer_id=customer.id,
+                          to_phone=customer.phone, body=body, kind=MessageKind.FOLLOWUP,
+                          idempotency_key=key, not_before=clock.send_at)
+            decision = Decision(customer.id or 0, customer.name, Action.FOLLOW_UP,
+                                f"drop #{drop.id} delivered", tank.id, product.key,
+                                drop_on=drop.delivered_on, quantity=drop.quantity,
+                                send_at=clock.send_at)
+        decisions.append(decision)
+    session.flush()
+    return FollowUpResult(decisions=tuple(decisions))

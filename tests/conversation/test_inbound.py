@@ -1,0 +1,237 @@
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import select
+
+from replenish.conversation.inbound import answer_time
+from replenish.core.conversation import ProposalState
+from replenish.core.replies import Intent
+from replenish.core.types import DeliveryMode, DropStatus, Locale, ReadingSource
+from replenish.db.models import Drop, MessageKind, Reading, TankCreate, TankForecast
+from replenish.db.queries import add_tank, get_product
+from replenish.db.queries.messages import list_inbound
+from tests.conversation.conftest import NOW, THURSDAY, Phone, propose
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+
+
+def drops(session):
+    return session.exec(select(Drop)).all()
+
+
+def test_a_yes_books_a_planned_drop_and_confirms_the_day(session, tank, phone):
+    proposal = propose(session, tank)
+
+    result = phone.text("好喔", sid="SM" + "1" * 32)
+
+    assert result.intent is Intent.CONFIRM and result.message == "booked"
+    assert proposal.state is ProposalState.BOOKED and proposal.answered_at == NOW
+    drop = session.get(Drop, result.drop_id)
+    assert proposal.drop_id == drop.id
+    assert (drop.status, drop.delivered_on, drop.quantity) == (DropStatus.PLANNED, THURSDAY, 10)
+    assert drop.idempotency_key == f"proposal:{proposal.id}"
+    [confirmation] = phone.outbox()
+    assert confirmation.kind is MessageKind.CONFIRMATION
+    assert "週四(11/26)" in confirmation.body and "10公斤" in confirmation.body
+    assert confirmation.idempotency_key == "reply:SM" + "1" * 32
+
+
+def test_a_yes_on_a_named_day_books_that_day(session, tank, phone):
+    propose(session, tank)
+    result = phone.text("好喔 禮拜五來就可以了")
+    assert session.get(Drop, result.drop_id).delivered_on == date(2026, 11, 27)
+    assert "週五(11/27)" in phone.outbox()[0].body
+
+
+def test_the_same_text_applied_twice_books_once_and_answers_once(session, tank, phone):
+    propose(session, tank)
+    first = phone.text("1", sid="SM" + "a" * 32)
+    again = phone.text("1", sid="SM" + "a" * 32)
+    assert again.already_handled and again.queued == ()
+    assert len(drops(session)) == 1 and first.drop_id is not None
+    assert len(phone.outbox()) == 1
+
+
+def test_a_second_yes_keeps_one_planned_drop(session, tank, phone):
+    propose(session, tank)
+    first = phone.text("好")
+    second = phone.text("要15公斤")
+    assert first.drop_id == second.drop_id
+    assert session.get(Drop, second.drop_id).quantity == 15
+    assert len(drops(session)) == 1
+
+
+def test_stop_opts_out_with_one_confirmation_and_a_later_yes_queues_nothing(
+        session, tank, phone, customer):
+    proposal = propose(session, tank)
+
+    stop = phone.text("STOP")
+    again = phone.text("stop please")
+    later = phone.text("好")
+
+    assert customer.opted_out and customer.opted_out_at == NOW
+    assert proposal.state is ProposalState.CANCELLED
+    assert stop.message == "stopped" and len(stop.queued) == 1
+    assert again.queued == () and later.queued == ()
+    [only] = phone.outbox()
+    assert only.kind is MessageKind.CONFIRMATION and "START" in only.body
+    assert later.to_inbox  # a yes with nothing to say yes to: a person reads it
+    assert len(drops(session)) == 0
+
+
+def test_start_turns_texts_back_on(session, tank, phone, customer):
+    phone.text("STOP")
+    result = phone.text("START")
+    assert not customer.opted_out and result.message == "started"
+    assert len(phone.outbox()) == 2
+
+
+def test_stop_cancels_a_booked_drop(session, tank, phone):
+    proposal = propose(session, tank, state=ProposalState.BOOKED, mode=DeliveryMode.AUTO)
+    phone.text("好")
+    phone.text("STOP")
+    assert session.get(Drop, proposal.drop_id).status is DropStatus.CANCELLED
+
+
+def test_an_unknown_reply_goes_to_the_inbox_with_one_auto_reply_a_day(session, shop, tank,
+                                                                      phone):
+    propose(session, tank)
+
+    first = phone.text("你們有賣糙米嗎")
+    second = phone.text("喂?", at=NOW + timedelta(hours=2))
+    tomorrow = phone.text("喂?", at=NOW + timedelta(days=1))
+
+    assert first.to_inbox and first.intent is Intent.UNKNOWN
+    unread = list_inbound(session=session, shop_id=shop.id, handled=False)
+    assert len(unread) == 3
+    assert len(first.queued) == 1 and second.queued == () and len(tomorrow.queued) == 1
+    auto = phone.outbox()
+    assert [m.kind for m in auto] == [MessageKind.AUTO_REPLY] * 2
+    assert "我們今天會親自回覆您" in auto[0].body
+    assert auto[0].idempotency_key == f"autoreply:{first.customer_id}:2026-11-24"
+
+
+def test_a_text_from_a_stranger_waits_in_the_inbox_unanswered(session, shop, phone):
+    stranger = Phone(session, shop, phone.settings, "+886922000111")
+    result = stranger.text("請問你們有送貨到永康嗎?")
+    assert result.intent is None and result.to_inbox and result.queued == ()
+    [waiting] = list_inbound(session=session, shop_id=shop.id, handled=False)
+    assert waiting.customer_id is None and stranger.outbox() == []
+
+
+def test_a_yes_without_a_proposal_goes_to_a_person(session, tank, phone):
+    result = phone.text("好")
+    assert result.to_inbox and result.message == "unknown" and len(drops(session)) == 0
+
+
+def test_half_left_records_a_customer_reading_of_half_the_tank(session, tank, phone):
+    result = phone.text("還有一半")
+
+    reading = session.get(Reading, result.reading_id)
+    assert (reading.tank_id, reading.level, reading.source) == (tank.id, 20.0,
+                                                                ReadingSource.CUSTOMER)
+    assert result.message == "level_thanks" and not result.to_inbox
+    assert phone.outbox()[0].kind is MessageKind.AUTO_REPLY
+
+
+def test_a_quantity_above_the_room_is_trimmed_and_the_note_says_so(session, shop, tank, phone):
+    forecast = TankForecast(tank_id=tank.id, shop_id=shop.id, customer_id=tank.customer_id,
+                            product_id=tank.product_id, capacity=40.0, prior_mean=0.5,
+                            prior_sd=0.1, level_now=12.0)  # room for 28 kg: 25 in bags
+    session.add(forecast)
+    propose(session, tank)
+
+    result = phone.text("這次要30公斤")
+
+    assert session.get(Drop, result.drop_id).quantity == 25
+    [confirmation] = phone.outbox()
+    assert "送25公斤" in confirmation.body
+    assert confirmation.body.endswith("府上只裝得下25公斤,這次先送25公斤。")
+
+
+def test_replies_late_at_night_are_answered_at_eight_in_the_morning(session, tank, phone):
+    propose(session, tank)
+    late = datetime(2026, 11, 24, 23, 0, tzinfo=TAIPEI)
+
+    phone.text("好", at=late)
+    phone.text("你們有賣糙米嗎", at=late + timedelta(minutes=5))
+
+    wake = datetime(2026, 11, 25, 8, 0, tzinfo=TAIPEI)
+    booked, auto = phone.outbox()
+    assert booked.not_before == wake and auto.not_before == wake
+    assert "我們今天會親自回覆您" in auto.body  # read at 08:00, when the shop is open
+
+
+def test_no_skips_a_booked_auto_drop(session, tank, phone):
+    proposal = propose(session, tank, state=ProposalState.BOOKED, mode=DeliveryMode.AUTO)
+    phone.text("1")
+    result = phone.text("3")
+    assert proposal.state is ProposalState.DECLINED and result.drop_id is None
+    assert session.get(Drop, proposal.drop_id).status is DropStatus.CANCELLED
+
+
+def test_later_snoozes_and_says_when_we_ask_again(session, tank, phone):
+    proposal = propose(session, tank)
+    phone.text("改天")
+    assert proposal.state is ProposalState.SNOOZED
+    assert proposal.snoozed_until == date(2026, 11, 27)
+    assert "週五(11/27)" in phone.outbox()[0].body
+
+
+def test_naming_another_product_books_it_and_remembers_the_preference(session, shop, tank,
+                                                                     phone, customer):
+    water = get_product(session=session, shop_id=shop.id, key="water")
+    jugs = add_tank(session=session, customer=customer, tank_in=TankCreate(
+        product_id=water.id, shape="capacity", capacity=4.0))
+    proposal = propose(session, tank)
+
+    result = phone.text("要桶裝水")
+
+    assert customer.preferred_product_id == water.id
+    assert (proposal.product_id, proposal.tank_id) == (water.id, jugs.id)
+    assert session.get(Drop, result.drop_id).tank_id == jugs.id
+
+
+def test_help_answers_with_the_menu(session, tank, phone):
+    result = phone.text("?")
+    assert result.message == "help" and "回覆1確認" in phone.outbox()[0].body
+
+
+def test_english_customers_are_answered_in_english(session, shop, tank, phone, customer):
+    customer.language = Locale.EN
+    propose(session, tank)
+    phone.text("yes")
+    assert phone.outbox()[0].body.startswith("Great! 10 kg of Rice on Thu 26 Nov")
+
+
+@pytest.mark.parametrize(("local", "locale", "expected"), [
+    (time(10, 0), "zh-TW", "今天"),
+    (time(20, 30), "zh-TW", "明天早上8:00後"),
+    (time(6, 0), "zh-CN", "今天早上8:00后"),
+    (time(21, 0), "en", "tomorrow after 08:00"),
+    (time(14, 0), "en", "today"),
+])
+def test_the_auto_reply_says_when_a_person_answers(shop, local, locale, expected):
+    moment = datetime.combine(date(2026, 11, 24), local, tzinfo=TAIPEI).astimezone(UTC)
+    assert answer_time(moment, shop=shop, locale=locale) == expected
+
+
+def test_a_yes_after_the_drop_was_delivered_goes_to_a_person(session, tank, phone):
+    proposal = propose(session, tank)
+    booked = phone.text("好")
+    drop = session.get(Drop, booked.drop_id)
+    drop.status = DropStatus.DELIVERED
+    session.add(drop)
+    session.flush()
+
+    late = phone.text("好", at=NOW + timedelta(days=3))
+
+    assert late.to_inbox and late.proposal_id is None
+    assert proposal.state is ProposalState.BOOKED and drop.quantity == 10
+
+
+def test_a_level_more_than_the_tank_holds_goes_to_a_person(session, tank, phone):
+    result = phone.text("還剩50公斤")
+    assert result.to_inbox and result.reading_id is None
+    assert session.exec(select(Reading)).all() == []
