@@ -112,8 +112,10 @@ def handle_inbound(*, session: Session, inbound: InboundMessage, now: datetime,
     already answered the keyword itself; replenish then applies it but queues no text of
     its own (a second "stopped" would only fail with 21610).
     """
-    if inbound.handled:
+    if inbound.handled or inbound.processed_at is not None:
         return InboundResult(None, customer_id=inbound.customer_id, already_handled=True)
+    inbound.processed_at = now
+    session.add(inbound)
     shop = session.get(Shop, inbound.shop_id)
     assert shop is not None and shop.id is not None
     customer = _sender(session, shop, inbound)

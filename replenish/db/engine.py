@@ -25,7 +25,7 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """An engine for ``url``; extra keyword arguments go to ``create_engine``.
 
     SQLite: write-ahead logging (readers do not block the writer), foreign keys on, and
-    SQLAlchemy (not the sqlite3 module) emits BEGIN so that SAVEPOINTs and
+    SQLAlchemy (not the sqlite3 module) emits BEGIN IMMEDIATE so that SAVEPOINTs and
     transactional DDL behave as on PostgreSQL.
     PostgreSQL: ``postgresql://`` is translated to the psycopg 3 driver; a schema can be
     chosen with ``?options=-csearch_path%3Dmyschema`` in the URL or
@@ -50,13 +50,16 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA busy_timeout=15000")
     finally:
         cursor.close()
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE: take the write lock at BEGIN. A deferred transaction that read first and
+    # then writes fails at once with "database is locked" when another writer committed
+    # in between (SQLite cannot wait there); an immediate one waits its turn (busy_timeout).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def get_session(engine: Engine) -> Iterator[Session]:

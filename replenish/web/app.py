@@ -6,18 +6,21 @@ then ``replenish run`` listens on 127.0.0.1 only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from replenish.conversation.pending import InboundWorker, process_pending
 from replenish.db import make_engine
 from replenish.db.models import Shop
 from replenish.db.queries.forecasts import list_forecasts
@@ -35,8 +38,21 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # texts stored by the webhook but not applied before the last stop
+    await run_in_threadpool(process_pending, engine=app.state.engine, settings=app.state.settings)
+    worker = InboundWorker(engine=app.state.engine, settings=app.state.settings)
+    worker.start()
+    app.state.inbound_worker = worker
+    try:
+        yield
+    finally:
+        worker.stop()
+
+
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
-    app = FastAPI(title="replenish", version="0.1.0")
+    app = FastAPI(title="replenish", version="0.1.0", lifespan=_lifespan)
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.settings = settings
     app.include_router(twilio_router)  # POST /twilio/sms, /twilio/status

@@ -8,10 +8,12 @@ every posted field. A missing or bad signature answers 403 and writes nothing. W
 an auth token (the console transport) or a public URL nothing can be checked, so both
 endpoints answer 403: replenish never takes an unsigned post.
 
-``/twilio/sms`` stores the text (``record_inbound``; Twilio's retry of the same
-MessageSid is stored once and answers 200 without doing anything), applies it
-(``replenish.conversation.inbound.handle_inbound``) and commits, then answers an empty
-TwiML ``<Response>``: every answer to the customer goes through the outbox. If applying
+``/twilio/sms`` stores the text and commits (``record_inbound``; Twilio's retry of the
+same MessageSid is stored once and answers 200 without doing anything), answers an empty
+TwiML ``<Response>`` at once; the app's worker thread then applies the text
+(``replenish.conversation.pending.InboundWorker``): every answer to the customer goes
+through the outbox. A text stored but not applied (the process stopped in between) is
+applied when the app starts again (``process_pending``). If applying
 the text fails, the text is still kept, unhandled, for the owner's inbox. A keyword Twilio
 answered itself (``OptOutType`` STOP, START or HELP) is applied without a second answer.
 
@@ -35,7 +37,7 @@ from sqlmodel import Session, col, select
 from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator
 
-from replenish.conversation.inbound import handle_inbound
+from replenish.conversation.pending import apply_stored
 from replenish.db.models import Customer, Shop
 from replenish.db.queries.messages import record_inbound, record_status
 from replenish.db.values import normalize_phone
@@ -72,20 +74,29 @@ async def _signed_form(request: Request, path: str) -> Form:
 
 @router.post(SMS_PATH)
 async def receive_sms(request: Request) -> Response:
-    """A customer's text: stored, applied, committed; the answer goes through the outbox."""
+    """A customer's text: stored and committed, then answered at once; the app's worker
+    thread applies it right after, and its reply goes through the outbox."""
     form = await _signed_form(request, SMS_PATH)
     sid, from_phone = form.get("MessageSid") or form.get("SmsSid"), form.get("From")
     if not sid or not from_phone:
         raise HTTPException(400, "MessageSid and From are required")
-    fields = {"sid": sid, "from_phone": from_phone, "to_phone": form.get("To") or "-",
-              "body": form.get("Body") or "", "opt_out_type": form.get("OptOutType")}
-    await run_in_threadpool(_receive, request.app.state.engine, request.app.state.settings,
-                            now=datetime.now(UTC), **fields)
+    engine, settings = request.app.state.engine, request.app.state.settings
+    stored = await run_in_threadpool(
+        _store, engine, sid=sid, from_phone=from_phone, to_phone=form.get("To") or "-",
+        body=form.get("Body") or "", now=datetime.now(UTC))
+    if stored is not None:  # not a retry: the app's worker applies it, in arrival order
+        worker = getattr(request.app.state, "inbound_worker", None)
+        if worker is not None:
+            worker.submit(stored, form.get("OptOutType"))
+        else:  # an app running without its lifespan (no worker): apply it here
+            await run_in_threadpool(apply_stored, engine=engine, settings=settings,
+                                    inbound_id=stored, provider_answered=form.get("OptOutType"))
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 
-def _receive(engine: Engine, settings: Settings, *, sid: str, from_phone: str, to_phone: str,
-             body: str, opt_out_type: str | None, now: datetime) -> None:
+def _store(engine: Engine, *, sid: str, from_phone: str, to_phone: str, body: str,
+           now: datetime) -> int | None:
+    """Store the text (once per MessageSid); its id, or None for a retry."""
     with Session(engine) as session:
         shop, customer = _addressee(session, from_phone)
         if shop is None:
@@ -95,15 +106,8 @@ def _receive(engine: Engine, settings: Settings, *, sid: str, from_phone: str, t
             session=session, shop_id=shop.id, provider_sid=sid, from_phone=from_phone,
             to_phone=to_phone, body=body, received_at=now,
             customer_id=None if customer is None else customer.id)
-        if not created:
-            return  # Twilio retried: handled the first time
-        try:
-            with session.begin_nested():
-                handle_inbound(session=session, inbound=inbound, now=now, settings=settings,
-                               provider_answered=opt_out_type)
-        except Exception:  # the text is kept, unhandled, for the owner to read
-            logger.exception("could not apply text %s; it waits in the inbox", sid)
         session.commit()
+        return inbound.id if created else None
 
 
 def _addressee(session: Session, from_phone: str) -> tuple[Shop | None, Customer | None]:

@@ -90,7 +90,11 @@ def post(client, path, params, *, query="", token=AUTH_TOKEN, url=None, signatur
     if signature is None:
         signature = RequestValidator(token).compute_signature(url or PUBLIC_URL + target, params)
     headers = {"X-Twilio-Signature": signature} if signature else {}
-    return client.post(target, data=params, headers=headers)
+    response = client.post(target, data=params, headers=headers)
+    worker = getattr(client.app.state, "inbound_worker", None)
+    if worker is not None:
+        worker.drain()  # the text is applied by the app's worker, just after the answer
+    return response
 
 
 def text(customer, body, sid="SM" + "1" * 32):
@@ -280,3 +284,35 @@ def test_a_text_that_cannot_be_applied_is_kept_for_the_owner(client, engine, cus
     assert rows(engine, OutboundMessage, customer_id=customer["id"]) == []
     [proposal] = rows(engine, Proposal, id=customer["proposal_id"])
     assert proposal.state is ProposalState.PROPOSED
+
+
+def test_a_text_stored_but_not_applied_before_a_stop_is_applied_when_the_app_starts(
+        backend, settings):
+    from datetime import UTC, datetime
+
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session, select
+
+    from replenish.db import make_engine, upgrade_database
+    from replenish.db.models import InboundMessage, ShopCreate
+    from replenish.db.queries import create_shop
+    from replenish.db.queries.messages import record_inbound
+    from replenish.web.app import create_app
+
+    url = backend.new_database()
+    upgrade_database(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        shop = create_shop(session=session, shop_in=ShopCreate.from_params(settings.shop),
+                           products=settings.products)
+        record_inbound(session=session, shop_id=shop.id, provider_sid="SM" + "e" * 32,
+                       from_phone="+886912000999", to_phone="+886223456789", body="hello?",
+                       received_at=datetime.now(UTC))
+        session.commit()
+    with TestClient(create_app(settings, engine=engine)):
+        pass
+    with Session(engine) as session:
+        row = session.exec(select(InboundMessage).where(
+            InboundMessage.provider_sid == "SM" + "e" * 32)).one()
+        assert row.processed_at is not None
+    engine.dispose()

@@ -157,6 +157,8 @@ class InboundMessage(InboundMessageBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     shop_id: int = Field(foreign_key="shops.id", ondelete="CASCADE", index=True)
     handled: bool = Field(default=False, index=True)
+    # when the text was read and applied (None: stored by the webhook, not applied yet)
+    processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
 class InboundMessagePublic(InboundMessageBase):
