@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from replenish.cli.common import (
     JsonOption,
@@ -157,6 +158,15 @@ def dispatch(
         fail(f"stopped: {result.stopped}; fix [sms.twilio] in the settings", code=1)
 
 
+def _shop_message(session: Session, shop_id: int | None, message_id: int) -> OutboundMessage:
+    shop = current_shop(session, shop_id)
+    assert shop.id is not None
+    try:
+        return get_message(session=session, shop_id=shop.id, message_id=message_id)
+    except NotFoundError:
+        fail(f"no message {message_id} in this shop")
+
+
 @messages_app.command("resend")
 def resend(message_id: MessageId, shop_id: ShopOption = None) -> None:
     """Queue a text in review (or failed) again, after checking it never arrived.
@@ -166,13 +176,8 @@ def resend(message_id: MessageId, shop_id: ShopOption = None) -> None:
       replenish messages resend 42
     """
     with database(settings()) as session:
-        shop = current_shop(session, shop_id)
-        assert shop.id is not None
+        message = _shop_message(session, shop_id, message_id)
         with friendly_errors():
-            try:
-                message = get_message(session=session, shop_id=shop.id, message_id=message_id)
-            except NotFoundError:
-                fail(f"no message {message_id} in this shop")
             requeue_message(session=session, message=message, now=datetime.now(UTC))
     typer.echo(f"message {message_id} is queued again; `replenish messages dispatch` sends it")
 
@@ -186,13 +191,8 @@ def mark_sent(message_id: MessageId, shop_id: ShopOption = None) -> None:
       replenish messages mark-sent 42
     """
     with database(settings()) as session:
-        shop = current_shop(session, shop_id)
-        assert shop.id is not None
+        message = _shop_message(session, shop_id, message_id)
         with friendly_errors():
-            try:
-                message = get_message(session=session, shop_id=shop.id, message_id=message_id)
-            except NotFoundError:
-                fail(f"no message {message_id} in this shop")
             mark_message_sent(session=session, message=message, now=datetime.now(UTC))
     typer.echo(f"message {message_id} is marked sent")
 
