@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from replenish.conversation.rules import loyalty_count, loyalty_note
-from replenish.conversation.texts import message_text, send_after
+from replenish.conversation.texts import message_text, send_after, window_text
 from replenish.core.conversation import Outcome, ProposalState, TankRoom, answer
 from replenish.core.conversation import Proposal as Offer
 from replenish.core.replies import Intent, ProductNames, Reply, parse_reply
@@ -68,7 +68,6 @@ from replenish.db.queries.proposals import open_proposal
 from replenish.db.queries.records import add_drop, add_reading
 from replenish.db.queries.shops import list_products
 from replenish.db.queries.tanks import find_drop_by_key, list_tanks
-from replenish.db.values import TimeWindow
 from replenish.settings import Settings
 
 __all__ = ["InboundResult", "answer_time", "handle_inbound"]
@@ -330,7 +329,7 @@ def _queue_answer(session: Session, shop: Shop, customer: Customer, product: Pro
 
     if message == "booked":
         body = text("booked", quantity=p.quantity, drop_day=p.drop_on,
-                    window=_window(customer, p.drop_on, locale))
+                    window=window_text(customer, p.drop_on, locale))
         if outcome.note:  # "your tank only has room for ...", "our smallest drop is ..."
             body += ("" if locale.startswith("zh") else " ") + text(outcome.note,
                                                                     quantity=p.quantity)
@@ -347,16 +346,6 @@ def _queue_answer(session: Session, shop: Shop, customer: Customer, product: Pro
     session.flush()
     assert queued.id is not None
     return queued.id
-
-
-def _window(customer: Customer, day: date, locale: str) -> str:
-    """The customer's time window on ``day`` (`` between 17:00 and 21:00``), or ""."""
-    for raw in customer.time_windows:
-        window = TimeWindow.model_validate(raw)
-        if day.weekday() in window.weekdays:
-            start, end = f"{window.start:%H:%M}", f"{window.end:%H:%M}"
-            return f"{start}–{end}" if locale.startswith("zh") else f" between {start} and {end}"
-    return ""
 
 
 _TODAY = {"en": "today", "zh-TW": "今天", "zh-CN": "今天"}

@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 
 from replenish.core.texting import QuietHours, next_send_time, render
 from replenish.db.models import Customer, Product, Shop
+from replenish.db.values import TimeWindow
 from replenish.settings import Settings
 
 __all__ = ["format_day", "message_text", "product_word", "quiet_hours", "send_after",
-           "unit_word"]
+           "unit_word", "window_text"]
 
 _WEEKDAYS = {
     "zh-TW": "一二三四五六日",
@@ -47,6 +48,17 @@ def product_word(product: Product, locale: str) -> str:
     return product.name
 
 
+def window_text(customer: Customer, day: date, locale: str) -> str:
+    """The customer's time window on ``day`` (`` between 17:00 and 21:00``, ``17:00–21:00``),
+    or "" when they gave none for that day."""
+    for raw in customer.time_windows:
+        window = TimeWindow.model_validate(raw)
+        if day.weekday() in window.weekdays:
+            start, end = f"{window.start:%H:%M}", f"{window.end:%H:%M}"
+            return f"{start}–{end}" if locale.startswith("zh") else f" between {start} and {end}"
+    return ""
+
+
 def _amount(quantity: float) -> str:
     return f"{quantity:g}"
 
@@ -63,7 +75,8 @@ def message_text(key: str, *, settings: Settings, shop: Shop, customer: Customer
         "quantity": "" if quantity is None else _amount(quantity),
         "drop_day": "" if drop_day is None else format_day(drop_day, locale),
         "runout_day": "" if runout_day is None else format_day(runout_day, locale),
-        "window": "", "ask_day": "", "phone": settings.conversation.help_phone or "",
+        "window": "" if drop_day is None else window_text(customer, drop_day, locale),
+        "ask_day": "", "phone": settings.conversation.help_phone or "",
         "when": "", "count": "",
     }
     for name, value in extra.items():
