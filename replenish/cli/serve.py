@@ -22,7 +22,8 @@ def run(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="Serve the web app only (for extra web replicas).")] = False,
 ) -> None:
-    """Serve the web app on http://127.0.0.1:8000 with the nightly forecast scheduled.
+    """Serve the web app on http://127.0.0.1:8000 with its scheduler (the nightly plan at
+    21:00 shop time, reminders and follow-ups hourly, the outbox every few seconds).
 
     Examples:
 
@@ -40,8 +41,8 @@ def run(
     scheduler = None if no_scheduler else build_scheduler(cfg, timezone=timezone)
     if scheduler is not None:
         scheduler.start()
-        job = scheduler.get_job("nightly_forecast")
-        typer.echo(f"scheduler: nightly forecast next at {job.next_run_time if job else '?'}")
+        for job in scheduler.get_jobs():
+            typer.echo(f"scheduler: {job.id} next at {job.next_run_time:%Y-%m-%d %H:%M:%S %Z}")
     typer.echo(f"serving http://{host}:{port}")
     try:
         uvicorn.run(create_app(cfg), host=host, port=port, log_level="info")
