@@ -18,6 +18,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from jobs.conversation import followups, nightly_plan, reminders, send_outbox
 from replenish.settings import Settings
+from replenish.sms.outbox import DispatchResult
 
 log = logging.getLogger("replenish.jobs")
 
@@ -31,7 +32,9 @@ def _run(job: Callable[..., Any], database_url: str, settings: Settings) -> None
     except Exception:
         log.exception("job %s failed", job.__name__)
         return
-    log.info("job %s: %s", job.__name__, result)
+    quiet = isinstance(result, DispatchResult) and not (
+        result.sent or result.retried or result.failed or result.review or result.problems)
+    (log.debug if quiet else log.info)("job %s: %s", job.__name__, result)
 
 
 def build_scheduler(settings: Settings, *, timezone: str) -> BackgroundScheduler:
