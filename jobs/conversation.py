@@ -18,15 +18,16 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from replenish.conversation.decisions import ProposeResult, RemindResult
 from replenish.conversation.outgoing import follow_up, propose, remind
 from replenish.db import make_engine
 from replenish.db.models import Shop
-from replenish.db.queries.nightly import refresh_forecasts
+from replenish.db.queries.nightly import RefreshResult, refresh_forecasts
 from replenish.settings import Settings
 from replenish.sms import DispatchParams, dispatch_outbox, make_transport
 from replenish.sms.outbox import DispatchResult
 
-__all__ = ["followups", "nightly_plan", "reminders", "send_outbox"]
+__all__ = ["followups", "nightly_plan", "plan_shop", "reminders", "send_outbox"]
 
 
 def _each_shop(database_url: str, work: Callable[[Session, Shop], Any]) -> dict[int, Any]:
@@ -46,15 +47,20 @@ def _each_shop(database_url: str, work: Callable[[Session, Shop], Any]) -> dict[
     return results
 
 
-def nightly_plan(*, database_url: str, now: datetime, settings: Settings) -> dict[int, Any]:
-    """Forecasts, then reminders, then new proposals, for every shop."""
-    def work(session: Session, shop: Shop) -> Any:
-        refreshed = refresh_forecasts(session=session, shop=shop, now=now, settings=settings)
-        reminded = remind(session=session, shop=shop, now=now, settings=settings)
-        proposed = propose(session=session, shop=shop, now=now, settings=settings)
-        return refreshed, reminded, proposed
+def plan_shop(*, session: Session, shop: Shop, now: datetime,
+              settings: Settings) -> tuple[RefreshResult, RemindResult, ProposeResult]:
+    """One shop's nightly plan: forecasts, then reminders, then new proposals (flush, no
+    commit: ``replenish plan`` shows it and rolls back)."""
+    refreshed = refresh_forecasts(session=session, shop=shop, now=now, settings=settings)
+    reminded = remind(session=session, shop=shop, now=now, settings=settings)
+    proposed = propose(session=session, shop=shop, now=now, settings=settings)
+    return refreshed, reminded, proposed
 
-    return _each_shop(database_url, work)
+
+def nightly_plan(*, database_url: str, now: datetime, settings: Settings) -> dict[int, Any]:
+    """The nightly plan for every shop, each in its own transaction."""
+    return _each_shop(database_url, lambda session, shop: plan_shop(
+        session=session, shop=shop, now=now, settings=settings))
 
 
 def reminders(*, database_url: str, now: datetime, settings: Settings) -> dict[int, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -23,6 +23,7 @@ from replenish.sms.outbox import DispatchResult
 log = logging.getLogger("replenish.jobs")
 
 OUTBOX_SECONDS = 5
+NIGHTLY_AT = time(21, 0)  # when the nightly plan runs, in the shop's zone
 
 
 def _run(job: Callable[..., Any], database_url: str, settings: Settings) -> None:
@@ -42,8 +43,8 @@ def build_scheduler(settings: Settings, *, timezone: str) -> BackgroundScheduler
     scheduler = BackgroundScheduler(timezone=timezone)
     url = settings.database_url
     common: dict[str, Any] = {"coalesce": True, "max_instances": 1, "replace_existing": True}
-    scheduler.add_job(_run, CronTrigger(hour=21, minute=0, timezone=timezone),
-                      args=(nightly_plan, url, settings), id="nightly_plan",
+    nightly = CronTrigger(hour=NIGHTLY_AT.hour, minute=NIGHTLY_AT.minute, timezone=timezone)
+    scheduler.add_job(_run, nightly, args=(nightly_plan, url, settings), id="nightly_plan",
                       misfire_grace_time=6 * 3600, **common)
     scheduler.add_job(_run, CronTrigger(minute=5, timezone=timezone),
                       args=(reminders, url, settings), id="reminders",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
 
+from jobs.conversation import plan_shop
+from jobs.scheduler import NIGHTLY_AT
 from replenish.cli.common import (
     JsonOption,
     ShopOption,
@@ -19,10 +21,8 @@ from replenish.cli.common import (
     print_table,
     settings,
 )
-from replenish.conversation.outgoing import Action, Decision, propose, remind
-from replenish.db.queries.nightly import refresh_forecasts
+from replenish.conversation.outgoing import Action, Decision
 
-NIGHTLY_AT = time(21, 0)  # when the nightly plan runs, in the shop's zone
 _COUNTED = (("prompts", Action.PROMPT), ("bookings", Action.BOOK),
             ("reminders", Action.REMIND), ("call_list", Action.CALL_LIST),
             ("moved", Action.MOVE), ("closed", Action.CLOSE), ("skipped", Action.SKIP))
@@ -59,9 +59,8 @@ def plan(
         shop = current_shop(session, shop_id)
         tz = ZoneInfo(shop.timezone)
         now = _moment(as_of, tz)
-        refreshed = refresh_forecasts(session=session, shop=shop, now=now, settings=cfg)
-        reminded = remind(session=session, shop=shop, now=now, settings=cfg)
-        proposed = propose(session=session, shop=shop, now=now, settings=cfg)
+        refreshed, reminded, proposed = plan_shop(session=session, shop=shop, now=now,
+                                                  settings=cfg)
         decisions = (*reminded.decisions, *proposed.decisions)
         made = set() if apply else {d.proposal_id for d in proposed.decisions
                                     if d.action in (Action.PROMPT, Action.BOOK, Action.REMIND)}
