@@ -13,7 +13,7 @@ Functions flush; the caller commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -104,16 +104,19 @@ def store_state(row: TankForecast, state: RateState) -> None:
 # --- keeping the state current as events land -------------------------------------------
 
 
-def _learn(session: Session, *, tank: Tank, event: Event, settings: Settings) -> None:
+def _learn(session: Session, *, tank: Tank, settings: Settings,
+           event_for: Callable[[TankForecast, ZoneInfo], Event]) -> None:
+    """Fold the event ``event_for(row, shop zone)`` builds into the tank's saved state."""
     row = session.get(TankForecast, tank.id)
     if row is None or row.stale:
         return  # the nightly refold will see this event with the rest of the history
-    holds = session.exec(select(Hold).where(Hold.customer_id == tank.customer_id)).all()
     shop = session.get(Shop, tank.shop_id)
     assert shop is not None
-    periods = no_consumption_periods(holds, ZoneInfo(shop.timezone))
+    tz = ZoneInfo(shop.timezone)
+    holds = session.exec(select(Hold).where(Hold.customer_id == tank.customer_id)).all()
     try:
-        state = observe(state_of(row), event, params=core_params(settings), holds=periods)
+        state = observe(state_of(row), event_for(row, tz), params=core_params(settings),
+                        holds=no_consumption_periods(holds, tz))
     except OutOfOrderError:
         row.stale = True
     else:
@@ -126,10 +129,8 @@ def learn_reading(
     *, session: Session, tank: Tank, reading: Reading, product: Product, settings: Settings
 ) -> None:
     """Fold a just-recorded reading into the tank's state (or mark it for a refold)."""
-    row = session.get(TankForecast, tank.id)
-    cap = row.capacity if row is not None else 1.0
-    event = ReadingEvent(reading.at, reading.level, reading_error(reading.source, cap, settings))
-    _learn(session, tank=tank, event=event, settings=settings)
+    _learn(session, tank=tank, settings=settings, event_for=lambda row, _tz: ReadingEvent(
+        reading.at, reading.level, reading_error(reading.source, row.capacity, settings)))
 
 
 def learn_drop(
@@ -138,18 +139,9 @@ def learn_drop(
     """Fold a just-recorded delivered drop into the tank's state."""
     if drop.status is not DropStatus.DELIVERED:
         return
-    row = session.get(TankForecast, tank.id)
-    shop = session.get(Shop, tank.shop_id)
-    assert shop is not None
-    cap = row.capacity if row is not None else 1.0
-    event = DropEvent(
-        drop_moment(drop, ZoneInfo(shop.timezone)),
-        drop.quantity,
-        drop.level_before,
-        drop.level_after,
-        reading_error(ReadingSource.COURIER, cap, settings),
-    )
-    _learn(session, tank=tank, event=event, settings=settings)
+    _learn(session, tank=tank, settings=settings, event_for=lambda row, tz: DropEvent(
+        drop_moment(drop, tz), drop.quantity, drop.level_before, drop.level_after,
+        reading_error(ReadingSource.COURIER, row.capacity, settings)))
 
 
 def mark_customer_stale(*, session: Session, customer_id: int) -> None:
