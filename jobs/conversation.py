@@ -1,7 +1,8 @@
 """The timed jobs of the SMS conversation, each thin: load -> core -> save -> send.
 
 Arguments are a database URL, a moment and the settings (no live objects), so a job can
-run in another process later. Each shop is its own transaction.
+run in another process later; the engine for the URL is shared by every run in the
+process (``shared_engine``). Each shop is its own transaction.
 
 * ``nightly_plan``: refresh every forecast, remind the unanswered, propose new drops
   (prompts, heads-ups, reminders queued for the next allowed send time).
@@ -20,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from replenish.conversation.decisions import ProposeResult, RemindResult
 from replenish.conversation.outgoing import follow_up, propose, remind
-from replenish.db import make_engine
+from replenish.db import shared_engine
 from replenish.db.models import Shop
 from replenish.db.queries.nightly import RefreshResult, refresh_forecasts
 from replenish.settings import Settings
@@ -31,19 +32,16 @@ __all__ = ["followups", "nightly_plan", "plan_shop", "reminders", "send_outbox"]
 
 
 def _each_shop(database_url: str, work: Callable[[Session, Shop], Any]) -> dict[int, Any]:
-    engine = make_engine(database_url)
+    engine = shared_engine(database_url)
     results: dict[int, Any] = {}
-    try:
+    with Session(engine) as session:
+        shop_ids = session.exec(select(Shop.id).order_by(col(Shop.id))).all()
+    for shop_id in shop_ids:
         with Session(engine) as session:
-            shop_ids = session.exec(select(Shop.id).order_by(col(Shop.id))).all()
-        for shop_id in shop_ids:
-            with Session(engine) as session:
-                shop = session.get(Shop, shop_id)
-                assert shop is not None and shop.id is not None
-                results[shop.id] = work(session, shop)
-                session.commit()
-    finally:
-        engine.dispose()
+            shop = session.get(Shop, shop_id)
+            assert shop is not None and shop.id is not None
+            results[shop.id] = work(session, shop)
+            session.commit()
     return results
 
 
@@ -75,13 +73,11 @@ def followups(*, database_url: str, now: datetime, settings: Settings) -> dict[i
 
 def send_outbox(*, database_url: str, now: datetime, settings: Settings) -> DispatchResult:
     """Send what is due through the transport the settings choose."""
-    engine = make_engine(database_url)
     transport = make_transport(settings.sms)
     try:
-        return dispatch_outbox(engine=engine, transport=transport, now=now,
-                               params=DispatchParams.from_settings(settings.sms))
+        return dispatch_outbox(engine=shared_engine(database_url), transport=transport,
+                               now=now, params=DispatchParams.from_settings(settings.sms))
     finally:
         close = getattr(transport, "close", None)
         if close is not None:
             close()
-        engine.dispose()

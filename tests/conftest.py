@@ -78,8 +78,8 @@ class Backend:
     def close(self) -> None:
         if self._admin is None:
             return
-        with self._admin.begin() as connection:
-            for schema in self._schemas:
+        for schema in self._schemas:  # one transaction each: a lock per table dropped
+            with self._admin.begin() as connection:
                 connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         self._admin.dispose()
 

@@ -7,6 +7,7 @@ import typer
 from replenish.cli import (
     customers,
     forecast,
+    jobs,
     messages,
     plan,
     products,
@@ -42,6 +43,7 @@ customers.register(app)
 records.register(app)
 forecast.register(app)
 plan.register(app)
+jobs.register(app)
 products.register(app)
 replies.register(app)
 messages.register(app)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
 
 from jobs.conversation import plan_shop
-from jobs.scheduler import NIGHTLY_AT
 from replenish.cli.common import (
     JsonOption,
     ShopOption,
@@ -33,7 +32,7 @@ def register(app: typer.Typer) -> None:
 
 
 def plan(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Plan as the nightly run at 21:00 on this date (the shop's time zone) would; today or later. Default: now.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Plan as the nightly run (jobs.nightly_plan_at, 21:00 by default) on this date (the shop's time zone) would; today or later. Default: now.")] = None,
     apply: Annotated[bool, typer.Option("--apply", help="Do it: save the proposals and bookings and queue the texts. Without it nothing is saved.")] = False,
     shop_id: ShopOption = None,
     as_json: JsonOption = False,
@@ -58,7 +57,7 @@ def plan(
     with database(cfg) as session:
         shop = current_shop(session, shop_id)
         tz = ZoneInfo(shop.timezone)
-        now = _moment(as_of, tz)
+        now = _moment(as_of, tz, cfg.jobs.nightly_plan_at)
         refreshed, reminded, proposed = plan_shop(session=session, shop=shop, now=now,
                                                   settings=cfg)
         decisions = (*reminded.decisions, *proposed.decisions)
@@ -77,7 +76,7 @@ def plan(
     _print(rows, summary, now.astimezone(tz), applied=apply)
 
 
-def _moment(as_of: str | None, tz: ZoneInfo) -> datetime:
+def _moment(as_of: str | None, tz: ZoneInfo, nightly_at: time) -> datetime:
     now = datetime.now(UTC)
     if as_of is None:
         return now
@@ -88,7 +87,7 @@ def _moment(as_of: str | None, tz: ZoneInfo) -> datetime:
     if day < now.astimezone(tz).date():
         fail(f"--as-of {as_of} is in the past; the plan looks ahead (today or later). "
              "To see past forecasts use `replenish forecast --as-of`")
-    return max(datetime.combine(day, NIGHTLY_AT, tzinfo=tz).astimezone(UTC), now)
+    return max(datetime.combine(day, nightly_at, tzinfo=tz).astimezone(UTC), now)
 
 
 def _row(d: Decision, tz: ZoneInfo, *, unsaved: set[int | None]) -> dict[str, Any]:

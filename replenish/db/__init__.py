@@ -8,7 +8,7 @@ Query functions take keyword arguments only, add and flush, and leave the commit
 the caller. Errors: see ``replenish.db.errors``.
 """
 
-from replenish.db.engine import database_url, get_session, make_engine
+from replenish.db.engine import database_url, get_session, make_engine, shared_engine
 from replenish.db.errors import DuplicateError, NotFoundError
 from replenish.db.migrate import database_revision, head_revision, upgrade_database
 
@@ -20,5 +20,6 @@ __all__ = [
     "get_session",
     "head_revision",
     "make_engine",
+    "shared_engine",
     "upgrade_database",
 ]

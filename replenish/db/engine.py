@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlmodel import Session
 
-__all__ = ["database_url", "get_session", "make_engine"]
+__all__ = ["database_url", "get_session", "make_engine", "shared_engine"]
 
 
 def database_url(url: str | URL) -> URL:
@@ -39,6 +41,24 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(parsed, **kwargs)
+
+
+_SHARED: OrderedDict[str, Engine] = OrderedDict()
+_SHARED_LOCK = threading.Lock()
+_SHARED_MAX = 4
+
+
+def shared_engine(url: str) -> Engine:
+    """One engine per URL for the whole process, for jobs that run every few seconds
+    (a new engine each time would open a new connection each time). The least recently
+    used of more than four is disposed of."""
+    with _SHARED_LOCK:
+        engine = _SHARED.pop(url, None) or make_engine(url)
+        _SHARED[url] = engine
+        while len(_SHARED) > _SHARED_MAX:
+            _, old = _SHARED.popitem(last=False)
+            old.dispose()
+        return engine
 
 
 def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:

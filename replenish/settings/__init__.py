@@ -38,6 +38,7 @@ from pydantic_settings import (
 )
 
 from replenish.settings.base import validate_currency, validate_region, validate_timezone
+from replenish.settings.jobs import JobsSettings
 from replenish.settings.messaging import ConversationSettings, SmsSettings, TwilioParams
 from replenish.settings.sections import (
     ForecastSettings,
@@ -53,6 +54,7 @@ __all__ = [
     "SETTINGS_PATH_ENV",
     "ConversationSettings",
     "ForecastSettings",
+    "JobsSettings",
     "MeasurementErrorParams",
     "PriorParams",
     "ProductParams",
@@ -119,6 +121,7 @@ class Settings(BaseSettings):
     forecast: ForecastSettings = ForecastSettings()
     sms: SmsSettings = SmsSettings()
     conversation: ConversationSettings = ConversationSettings()
+    jobs: JobsSettings = JobsSettings()
     products: dict[str, ProductParams] = Field(default_factory=default_products)
 
     @field_validator("products")

@@ -3,7 +3,6 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, select
 
 from jobs.conversation import followups, nightly_plan, reminders, send_outbox
-from jobs.scheduler import build_scheduler
 from replenish.db import make_engine, upgrade_database
 from replenish.db.models import OutboundMessage, Proposal, ShopCreate, TankForecast
 from replenish.db.models.messages import MessageStatus
@@ -58,9 +57,3 @@ def test_prompts_planned_at_night_leave_the_outbox_in_the_morning(backend, setti
     reminders(database_url=url, now=MORNING, settings=settings)
     followups(database_url=url, now=MORNING, settings=settings)
     engine.dispose()
-
-
-def test_the_scheduler_knows_every_timed_job(settings):
-    scheduler = build_scheduler(settings, timezone="Asia/Taipei")
-    assert {job.id for job in scheduler.get_jobs()} == {
-        "nightly_plan", "reminders", "followups", "send_outbox"}

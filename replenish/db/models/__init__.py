@@ -21,6 +21,7 @@ from replenish.db.models.customers import (
     HouseholdChangePublic,
 )
 from replenish.db.models.forecasts import TankForecast
+from replenish.db.models.jobs import APSCHEDULER_TABLE, JobRun, JobStatus, SchedulerLease
 from replenish.db.models.messages import (
     InboundMessage,
     InboundMessageBase,
@@ -71,6 +72,7 @@ from replenish.db.models.tanks import (
 )
 
 __all__ = [
+    "APSCHEDULER_TABLE",
     "NAMING_CONVENTION",
     "OPTIONAL_FIELDS",
     "SHAPE_FIELDS",
@@ -101,6 +103,8 @@ __all__ = [
     "InboundMessageBase",
     "InboundMessageCreate",
     "InboundMessagePublic",
+    "JobRun",
+    "JobStatus",
     "MessageKind",
     "MessageStatus",
     "OutboundMessage",
@@ -114,6 +118,7 @@ __all__ = [
     "ProductUpdate",
     "Proposal",
     "Reading",
+    "SchedulerLease",
     "ReadingBase",
     "ReadingCreate",
     "ReadingPublic",
