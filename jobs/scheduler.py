@@ -33,6 +33,7 @@ from sqlmodel import Session, col, select
 
 from jobs.conversation import followups, nightly_plan, reminders, send_outbox
 from jobs.lease import Lease, LeaseKeeper, new_holder
+from jobs.routes import build_routes, courier_morning
 from jobs.runs import JobFunction, run_job
 from replenish.db.models import Shop
 from replenish.settings import JobsSettings, Settings
@@ -78,6 +79,14 @@ JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
             "refresh every forecast; prompt, book, remind or escalate; queue the texts",
             _daily(lambda p: p.nightly_plan_at), _daily_grace,
             daily_at=lambda p: p.nightly_plan_at),
+    JobSpec("build_routes", build_routes,
+            "build tomorrow's courier routes from the booked drops",
+            _daily(lambda p: p.build_routes_at), _daily_grace,
+            daily_at=lambda p: p.build_routes_at),
+    JobSpec("courier_morning", courier_morning,
+            "text each courier the signed link to today's route",
+            _daily(lambda p: p.courier_morning_at), _daily_grace,
+            daily_at=lambda p: p.courier_morning_at),
     JobSpec("reminders", reminders,
             "remind unanswered prompts; put the still silent on the call list",
             lambda p, tz: CronTrigger(minute=p.reminders_minute, timezone=tz),

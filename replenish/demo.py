@@ -52,6 +52,9 @@ def seed_demo(*, session: Session, shop: Shop, settings: Settings, households: i
     tz = ZoneInfo(shop.timezone)
     if shop.name == "My shop":
         shop.name = "林記米行 (demo)"
+    if shop.lat is None or shop.lon is None:  # routes start and end at the shop
+        shop.lat, shop.lon = CENTRE
+        shop.address = shop.address or "台南市中西區民權路二段"
     rice = get_product(session=session, shop_id=shop.id, key="rice")
     couriers = [
         create_courier(session=session, shop=shop,

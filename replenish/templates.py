@@ -27,6 +27,7 @@ FIELDS: dict[str, set[str]] = {
     "minimum": _COMMON,
     "followup": _COMMON,
     "loyalty": _COMMON | {"count"},
+    "courier_link": {"shop", "name", "day", "stops", "url"},
 }
 KEYS = tuple(FIELDS)
 
@@ -50,6 +51,7 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "minimum": "最少一次送{quantity}{unit}。",
         "followup": "{name}您好,今天的{product}送到了嗎?滿意請回覆1–5分,謝謝!",
         "loyalty": "這是第{count}次送貨,這次的{product}免費招待!",
+        "courier_link": "{shop}:{name}您好,{day}的路線共{stops}站\n{url}",
     },
     "zh-CN": {
         "prompt": "{shop}:{name}您好,府上的{product}预计{runout_day}前后用完。{drop_day}送"
@@ -70,6 +72,7 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "minimum": "最少一次送{quantity}{unit}。",
         "followup": "{name}您好,今天的{product}送到了吗?满意请回复1–5分,谢谢!",
         "loyalty": "这是第{count}次送货,这次的{product}免费赠送!",
+        "courier_link": "{shop}:{name}您好,{day}的路线共{stops}站\n{url}",
     },
     "en": {
         "prompt": "{shop}: Hi {name}, your {product} will run out around {runout_day}. Shall we "
@@ -93,5 +96,6 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "minimum": "Our smallest drop is {quantity} {unit}.",
         "followup": "Hi {name}, how was today's delivery? Reply 1-5. Thank you!",
         "loyalty": "This is delivery number {count}: the {product} is on us!",
+        "courier_link": "{shop}: Hi {name}, your route for {day}: {stops} stops.\n{url}",
     },
 }

@@ -10,15 +10,19 @@ VALUES = {
     "zh-TW": {"shop": "林記米行", "name": "王太太", "product": "蓬萊米", "unit": "公斤",
               "quantity": "10", "runout_day": "週五(11/28)", "drop_day": "週四(11/27)",
               "window": "上午", "ask_day": "週四(11/27)", "phone": "06-222-1234",
-              "when": "明天早上8點後", "count": "10"},
+              "when": "明天早上8點後", "count": "10", "day": "週四(11/27)", "stops": "23",
+              "url": "https://shop.example.com/c/eyJyIjo0MiwiYyI6MywiZSI6MTc2NDIwMDAwMH0.abc"},
     "zh-CN": {"shop": "林记米行", "name": "王太太", "product": "大米", "unit": "公斤",
               "quantity": "10", "runout_day": "周五(11/28)", "drop_day": "周四(11/27)",
               "window": "上午", "ask_day": "周四(11/27)", "phone": "021-5555-1234",
-              "when": "明天早上8点后", "count": "10"},
+              "when": "明天早上8点后", "count": "10", "day": "周四(11/27)", "stops": "23",
+              "url": "https://shop.example.com/c/eyJyIjo0MiwiYyI6MywiZSI6MTc2NDIwMDAwMH0.abc"},
     "en": {"shop": "Dave's Water", "name": "Mrs. Rivera", "product": "5-gallon water",
            "unit": "jugs", "quantity": "3", "runout_day": "Fri 28 Nov",
            "drop_day": "Thu 27 Nov", "window": " 9-12", "ask_day": "Thu 27 Nov",
-           "phone": "512-555-0100", "when": "tomorrow after 8 am", "count": "10"},
+           "phone": "512-555-0100", "when": "tomorrow after 8 am", "count": "10",
+           "day": "Thu 27 Nov", "stops": "23",
+           "url": "https://shop.example.com/c/eyJyIjo0MiwiYyI6MywiZSI6MTc2NDIwMDAwMH0.abc"},
 }
 
 
@@ -31,7 +35,7 @@ def test_every_language_has_every_message_with_only_known_fields(locale):
 
 
 @pytest.mark.parametrize("locale", sorted(DEFAULT_TEMPLATES))
-@pytest.mark.parametrize("key", ["prompt", "heads_up", "reminder", "booked"])
+@pytest.mark.parametrize("key", ["prompt", "heads_up", "reminder", "booked", "courier_link"])
 def test_prompts_fit_in_two_segments(locale, key):
     assert segments(render(DEFAULT_TEMPLATES[locale][key], VALUES[locale])).count <= 2
 

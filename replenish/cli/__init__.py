@@ -13,8 +13,10 @@ from replenish.cli import (
     products,
     records,
     replies,
+    routes,
     serve,
     setup,
+    staff,
     tank,
 )
 
@@ -47,6 +49,8 @@ jobs.register(app)
 products.register(app)
 replies.register(app)
 messages.register(app)
+routes.register(app)
+staff.register(app)
 serve.register(app)
 
 __all__ = ["app"]

@@ -79,7 +79,7 @@ def list_jobs(as_json: JsonOption = False) -> None:
 
 @jobs_app.command("run")
 def run_now(
-    name: Annotated[str, typer.Argument(help="The job: nightly_plan, reminders, followups or send_outbox.")],
+    name: Annotated[str, typer.Argument(help="The job: nightly_plan, build_routes, courier_morning, reminders, followups or send_outbox.")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="Run it for this day (YYYY-MM-DD): a daily job at its own time that day, another at the present time of day. Default: now.")] = None,
     as_json: JsonOption = False,
 ) -> None:

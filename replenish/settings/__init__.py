@@ -40,6 +40,7 @@ from pydantic_settings import (
 from replenish.settings.base import validate_currency, validate_region, validate_timezone
 from replenish.settings.jobs import JobsSettings
 from replenish.settings.messaging import ConversationSettings, SmsSettings, TwilioParams
+from replenish.settings.routing import RoutingSettings, WebSettings
 from replenish.settings.sections import (
     ForecastSettings,
     MeasurementErrorParams,
@@ -57,12 +58,14 @@ __all__ = [
     "JobsSettings",
     "MeasurementErrorParams",
     "PriorParams",
+    "RoutingSettings",
     "ProductParams",
     "Settings",
     "SettingsError",
     "ShopParams",
     "SmsSettings",
     "TwilioParams",
+    "WebSettings",
     "load_settings",
     "validate_currency",
     "validate_region",
@@ -122,6 +125,8 @@ class Settings(BaseSettings):
     sms: SmsSettings = SmsSettings()
     conversation: ConversationSettings = ConversationSettings()
     jobs: JobsSettings = JobsSettings()
+    routing: RoutingSettings = RoutingSettings()
+    web: WebSettings = WebSettings()
     products: dict[str, ProductParams] = Field(default_factory=default_products)
 
     @field_validator("products")

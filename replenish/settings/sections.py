@@ -31,6 +31,9 @@ class ShopParams(_Frozen):
     currency: str = "TWD"
     open: time = time(8, 0)
     close: time = time(20, 0)
+    address: str = ""
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
 
     _tz = field_validator("timezone")(validate_timezone)
     _region = field_validator("region")(validate_region)

@@ -25,6 +25,7 @@ from replenish.db import make_engine
 from replenish.db.models import Shop
 from replenish.db.queries.forecasts import list_forecasts
 from replenish.settings import Settings
+from replenish.web.courier import router as courier_router
 from replenish.web.twilio import router as twilio_router
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -56,6 +57,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.settings = settings
     app.include_router(twilio_router)  # POST /twilio/sms, /twilio/status
+    app.include_router(courier_router)  # /courier/{signed link}: a courier's route
 
     def first_shop(session: Session) -> Shop:
         shop = session.exec(select(Shop).order_by(col(Shop.id))).first()

@@ -26,7 +26,9 @@ def test_jobs_list_shows_every_job_with_its_next_run_before_any_scheduler_ran(cl
     out = json.loads(listed.output)
     assert out["timezone"] == "Asia/Taipei" and out["scheduler"]["running"] is False
     jobs = {j["job"]: j for j in out["jobs"]}
-    assert set(jobs) == {"nightly_plan", "reminders", "followups", "send_outbox"}
+    assert set(jobs) == {
+        "nightly_plan", "build_routes", "courier_morning", "reminders", "followups",
+        "send_outbox"}
     assert jobs["nightly_plan"]["when"] == "daily at 21:00"
     assert jobs["nightly_plan"]["next_run"][11:16] == "21:00"
     assert jobs["reminders"]["next_run"][14:16] == "05"
@@ -52,6 +54,6 @@ def test_running_the_nightly_plan_for_a_day_twice_books_and_queues_nothing_twice
 def test_jobs_run_names_the_jobs_and_the_date_format_when_given_something_else(cli):
     unknown = cli("jobs", "run", "nightly")
     assert unknown.exit_code == 2
-    assert "no job 'nightly'; the jobs are: nightly_plan, reminders" in unknown.output
+    assert "no job 'nightly'; the jobs are: nightly_plan, build_routes" in unknown.output
     bad = cli("jobs", "run", "reminders", "--as-of", "next friday")
     assert bad.exit_code == 2 and "write it like 2026-12-01" in bad.output

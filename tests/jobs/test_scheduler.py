@@ -39,7 +39,9 @@ def test_every_timed_job_is_stored_with_its_next_run_in_the_shops_zone(database,
         one.start(keeper_thread=False)
         jobs = {job.id: job.next_run_time for job in one.scheduler.get_jobs()}
         one.shutdown()
-    assert set(jobs) == set(JOBS) == {"nightly_plan", "reminders", "followups", "send_outbox"}
+    assert set(jobs) == set(JOBS) == {
+        "nightly_plan", "build_routes", "courier_morning", "reminders", "followups",
+        "send_outbox"}
     assert jobs["nightly_plan"] == local(24, 21)
     assert jobs["reminders"] == local(24, 10, 5)
     assert jobs["followups"] == local(24, 10, 35)

@@ -35,6 +35,8 @@ from replenish.db.models.messages import (
     OutboundMessagePublic,
 )
 from replenish.db.models.proposals import Proposal
+from replenish.db.models.routes import Route, RoutePlan, RouteStop, StopStatus
+from replenish.db.models.secrets import AppSecret
 from replenish.db.models.shops import (
     Courier,
     CourierBase,
@@ -73,6 +75,7 @@ from replenish.db.models.tanks import (
 
 __all__ = [
     "APSCHEDULER_TABLE",
+    "AppSecret",
     "NAMING_CONVENTION",
     "OPTIONAL_FIELDS",
     "SHAPE_FIELDS",
@@ -122,11 +125,15 @@ __all__ = [
     "ReadingBase",
     "ReadingCreate",
     "ReadingPublic",
+    "Route",
+    "RoutePlan",
+    "RouteStop",
     "Shop",
     "ShopBase",
     "ShopCreate",
     "ShopPublic",
     "ShopUpdate",
+    "StopStatus",
     "Tank",
     "TankBase",
     "TankCreate",

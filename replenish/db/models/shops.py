@@ -34,6 +34,10 @@ class ShopBase(SQLModel):
     currency: str = Field(max_length=3)
     open_time: time
     close_time: time
+    # where routes start and end (the depot); None until the owner sets it
+    address: str = Field(default="", max_length=500)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
 
     _tz = field_validator("timezone")(validate_timezone)
     _region = field_validator("region")(validate_region)
@@ -61,6 +65,9 @@ class ShopCreate(ShopBase):
             "currency": params.currency,
             "open_time": params.open,
             "close_time": params.close,
+            "address": params.address,
+            "lat": params.lat,
+            "lon": params.lon,
         }
         return cls.model_validate(data | changes)
 
@@ -73,6 +80,9 @@ class ShopUpdate(SQLModel):
     currency: str | None = None
     open_time: time | None = None
     close_time: time | None = None
+    address: str | None = Field(default=None, max_length=500)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
 
 
 class Shop(ShopBase, table=True):
@@ -170,6 +180,19 @@ def _phone_in_region(value: str, info: ValidationInfo) -> str:
 class CourierBase(SQLModel):
     name: str = Field(min_length=1, max_length=200)
     phone: str = Field(max_length=32)
+    capacity: float = Field(default=300.0, gt=0)  # what one trip carries, product's unit
+    shift_start: time = time(8, 0)
+    shift_end: time = time(18, 0)
+    max_reloads: int = Field(default=2, ge=0, le=20)  # back to the shop to load again
+    active: bool = True  # works and gets routes
+
+    @model_validator(mode="after")
+    def _shift_ends_after_it_starts(self) -> Self:
+        if self.shift_start >= self.shift_end:
+            raise ValueError(f"the shift starts at {self.shift_start:%H:%M} but ends at "
+                             f"{self.shift_end:%H:%M}; shift_start must be earlier than "
+                             "shift_end")
+        return self
 
 
 class CourierCreate(CourierBase):
@@ -179,6 +202,11 @@ class CourierCreate(CourierBase):
 class CourierUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     phone: str | None = Field(default=None, max_length=32)
+    capacity: float | None = Field(default=None, gt=0)
+    shift_start: time | None = None
+    shift_end: time | None = None
+    max_reloads: int | None = Field(default=None, ge=0, le=20)
+    active: bool | None = None
 
 
 class Courier(CourierBase, table=True):

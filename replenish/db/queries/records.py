@@ -7,18 +7,19 @@ transaction (flush, no commit), so that a recorded level is never lost to learni
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from replenish.core.types import DropStatus, ReadingSource
 from replenish.db.columns import utcnow
 from replenish.db.history import geometry_of
-from replenish.db.models import Drop, DropCreate, Product, Reading, ReadingCreate, Tank
+from replenish.db.models import Drop, DropCreate, Product, Reading, ReadingCreate, Shop, Tank
 from replenish.db.queries.forecasts import learn_drop, learn_reading
 from replenish.db.queries.tanks import find_drop_by_key, record_drop, record_reading
 from replenish.settings import Settings
 
-__all__ = ["add_drop", "add_reading", "level_from_depth"]
+__all__ = ["add_drop", "add_reading", "complete_drop", "level_from_depth"]
 
 FUTURE_SLACK = timedelta(hours=1)  # clocks disagree a little; a year's typo is refused
 
@@ -95,4 +96,48 @@ def add_drop(*, session: Session, tank: Tank, product: Product, delivered_on: da
         level_after=level_after, status=status, courier_id=courier_id,
         idempotency_key=idempotency_key, note=note))
     learn_drop(session=session, tank=tank, drop=drop, product=product, settings=settings)
+    return drop
+
+
+def complete_drop(*, session: Session, drop: Drop, tank: Tank, product: Product,
+                  status: DropStatus, settings: Settings, at: datetime,
+                  quantity: float | None = None, level_before: float | None = None,
+                  depth_before_cm: float | None = None, courier_id: int | None = None,
+                  note: str = "", now: datetime | None = None) -> Drop:
+    """A planned drop as the courier left it: delivered (with the amount poured and the
+    level found, learned like any drop), nobody at home, or refused at the door."""
+    if drop.status is not DropStatus.PLANNED:
+        raise ValueError(f"drop {drop.id} is already {drop.status.value}; only a planned "
+                         "drop can be completed")
+    if status is DropStatus.PLANNED:
+        raise ValueError("status must be delivered, not-home, refused or cancelled")
+    _not_in_future(at, now, field="at")
+    capacity = geometry_of(tank).capacity(units_per_litre=product.units_per_litre)
+    if depth_before_cm is not None:
+        if level_before is not None:
+            raise ValueError("give the level before either as a depth or as an amount, not both")
+        level_before = level_from_depth(tank, product, depth_before_cm)
+    _within(level_before, capacity, product, field="level_before")
+    if quantity is not None:
+        _within(quantity, capacity, product, field="quantity")
+    shop = session.get(Shop, tank.shop_id)
+    assert shop is not None
+    # the day it was poured (or the door knocked on), which may differ from the plan's
+    drop.status, drop.at = status, at
+    drop.delivered_on = at.astimezone(ZoneInfo(shop.timezone)).date()
+    if status is DropStatus.DELIVERED:
+        drop.quantity = quantity if quantity is not None else drop.quantity
+        drop.level_before = level_before
+    if courier_id is not None:
+        drop.courier_id = courier_id
+    if note:
+        drop.note = (drop.note + "\n" + note).strip()
+    session.add(drop)
+    session.flush()
+    if status is DropStatus.DELIVERED:
+        learn_drop(session=session, tank=tank, drop=drop, product=product, settings=settings)
+    elif level_before is not None:  # nobody took the rice, but the level was seen
+        add_reading(session=session, tank=tank, product=product, at=at,
+                    source=ReadingSource.COURIER, level=level_before, settings=settings,
+                    now=now)
     return drop

@@ -1,0 +1,163 @@
+"""A day's booked drops become routes in the database, and a courier's records of the
+stops become drops, readings and lessons for the forecast."""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import select
+
+from jobs.routes import solve
+from replenish.core.types import DropStatus
+from replenish.db.models import (
+    Customer,
+    Drop,
+    Reading,
+    Route,
+    RoutePlan,
+    RouteStop,
+    StopStatus,
+    Tank,
+)
+from replenish.db.queries.routes import complete_stop, day_input, route_sheet, save_plan
+from tests.routes.town import PEOPLE, THURSDAY, THURSDAY_10, WEDNESDAY_17, build_town, fast
+
+
+def build(session, shop, settings):
+    day_in = day_input(session=session, shop=shop, day=THURSDAY, settings=settings)
+    plan = solve(day_in, fast(settings))
+    return save_plan(session=session, shop=shop, day=THURSDAY, day_in=day_in, plan=plan,
+                     now=WEDNESDAY_17)
+
+
+def stops_of(session):
+    return session.exec(select(RouteStop).order_by(RouteStop.route_id, RouteStop.seq)).all()
+
+
+def test_every_booked_drop_of_the_day_gets_a_stop_on_one_route(session, settings):
+    shop, couriers, drops = build_town(session, settings)
+
+    plan = build(session, shop, settings)
+
+    stops = stops_of(session)
+    assert plan.planned == len(stops) == len(PEOPLE) and plan.unplanned == []
+    assert sorted(s.drop_id for s in stops) == sorted(d.id for d in drops.values())
+    routes = session.exec(select(Route)).all()
+    for route in routes:
+        mine = [s for s in stops if s.route_id == route.id]
+        assert [s.seq for s in mine] == list(range(1, len(mine) + 1))
+        assert route.load == sum(s.quantity for s in mine) <= 60  # the courier's capacity
+        assert all(session.get(Drop, s.drop_id).courier_id == route.courier_id for s in mine)
+    chen = next(s for s in stops if s.drop_id == drops["Auntie Chen"].id)
+    local = chen.arrive_at.astimezone(ZoneInfo(shop.timezone))
+    assert 14 <= local.hour < 16  # her window, "thu 14:00-16:00"
+
+
+def test_a_customer_without_a_location_is_set_aside_with_the_reason(session, settings):
+    shop, _, drops = build_town(session, settings)
+    lost = session.get(Drop, drops["Mr. Lin"].id)
+    customer = session.get(Customer, session.get(Tank, lost.tank_id).customer_id)
+    customer.lat = customer.lon = None
+    session.add(customer)
+    session.flush()
+
+    plan = build(session, shop, settings)
+
+    assert plan.planned == len(PEOPLE) - 1
+    [aside] = plan.unplanned
+    assert aside["drop_id"] == lost.id and aside["customer"] == "Mr. Lin"
+    assert aside["reason"].startswith("no location")
+
+
+def test_a_customer_who_takes_no_drops_that_weekday_is_set_aside(session, settings):
+    people = [*PEOPLE[:2], ("Mrs. Kao", 100, 100, 10, "mon-wed 09:00-12:00")]
+    shop, _, drops = build_town(session, settings, people=people)
+
+    plan = build(session, shop, settings)
+
+    [aside] = plan.unplanned
+    assert aside["customer"] == "Mrs. Kao"
+    assert aside["reason"] == ("no time window on thu (the customer said: "
+                               "mon-wed 09:00-12:00)")
+
+
+def test_a_day_that_does_not_fit_lists_what_was_left_out_most_urgent_first(
+        session, settings):
+    people = [(f"Customer {i}", 200 * i, 150 * i, 25, "") for i in range(1, 7)]
+    shop, _, _ = build_town(session, settings, people=people)  # 150 kg for 2 × 60 kg
+
+    plan = build(session, shop, settings)
+
+    assert plan.planned + len(plan.unplanned) == 6 and len(plan.unplanned) >= 2
+    urgencies = [u["urgency"] for u in plan.unplanned]
+    assert urgencies == sorted(urgencies, reverse=True)
+    assert all(u["reason"] == "no capacity" for u in plan.unplanned)
+
+
+def test_the_shop_must_have_a_location_to_build_routes(session, settings):
+    shop, _, _ = build_town(session, settings, located=False)
+    with pytest.raises(ValueError, match="the shop's location is not set.*replenish shop edit"):
+        day_input(session=session, shop=shop, day=THURSDAY, settings=settings)
+
+
+def test_building_again_replaces_the_plan_until_a_stop_is_recorded(session, settings):
+    shop, _, _ = build_town(session, settings)
+    build(session, shop, settings)
+    again = build(session, shop, settings)
+    assert [p.id for p in session.exec(select(RoutePlan)).all()] == [again.id]
+    assert len(stops_of(session)) == len(PEOPLE)
+
+    first = stops_of(session)[0]
+    complete_stop(session=session, stop=first, status=StopStatus.NOT_HOME, now=THURSDAY_10,
+                  settings=settings)
+    with pytest.raises(ValueError, match="under way"):
+        build(session, shop, settings)
+
+
+def test_a_delivered_stop_records_the_drop_and_the_level_found_once(session, settings):
+    shop, _, drops = build_town(session, settings)
+    build(session, shop, settings)
+    stop = next(s for s in stops_of(session) if s.drop_id == drops["Mrs. Wang"].id)
+
+    done = complete_stop(session=session, stop=stop, status=StopStatus.DELIVERED,
+                         now=THURSDAY_10, settings=settings, submission_key="form-1",
+                         quantity=22, depth_before_cm=10)
+    again = complete_stop(session=session, stop=stop, status=StopStatus.DELIVERED,
+                          now=THURSDAY_10 + timedelta(minutes=1), settings=settings,
+                          submission_key="form-1", quantity=99)
+
+    assert again.id == done.id and again.quantity == 22 and again.completed_at == THURSDAY_10
+    drop = session.get(Drop, drops["Mrs. Wang"].id)
+    assert (drop.status, drop.quantity, drop.at) == (DropStatus.DELIVERED, 22, THURSDAY_10)
+    # 10 cm of rice in a 40 cm wide tank: 12.57 L, about 10.05 kg at 0.8 kg/L
+    assert drop.level_before == pytest.approx(10.05, abs=0.01)
+    with pytest.raises(ValueError, match="already recorded as delivered"):
+        complete_stop(session=session, stop=stop, status=StopStatus.REFUSED,
+                      now=THURSDAY_10, settings=settings, submission_key="form-2")
+
+
+def test_nobody_at_home_closes_the_drop_and_keeps_a_level_if_one_was_seen(session, settings):
+    shop, _, drops = build_town(session, settings)
+    build(session, shop, settings)
+    stop = next(s for s in stops_of(session) if s.drop_id == drops["Mr. Lin"].id)
+    readings = len(session.exec(select(Reading)).all())
+
+    complete_stop(session=session, stop=stop, status=StopStatus.REFUSED, now=THURSDAY_10,
+                  settings=settings, level_before=12, note="still has plenty")
+
+    drop = session.get(Drop, drops["Mr. Lin"].id)
+    assert drop.status is DropStatus.REFUSED and "still has plenty" in drop.note
+    assert len(session.exec(select(Reading)).all()) == readings + 1
+
+
+def test_the_sheet_lists_the_stops_in_driving_order_with_the_free_drop_marked(
+        session, settings):
+    shop, _, _ = build_town(session, settings)
+    build(session, shop, settings)
+    route = session.exec(select(Route).order_by(Route.id)).first()
+
+    lines = route_sheet(session=session, route=route, settings=settings)
+
+    assert [line.stop.seq for line in lines] == list(range(1, len(lines) + 1))
+    assert all(line.product.key == "rice" for line in lines)
+    assert not any(line.loyalty_free for line in lines)  # nobody's 10th drop

@@ -1,0 +1,46 @@
+"""The 17:00 job builds tomorrow's routes; the 07:00 job texts each courier a link."""
+
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from jobs.routes import build_routes, courier_morning
+from replenish.db.models import MessageKind, OutboundMessage, RoutePlan
+from replenish.db.queries.secrets import signing_key
+from replenish.web.links import read_link
+from tests.routes.town import THURSDAY, WEDNESDAY_17, build_town, fast
+
+
+def test_the_evening_job_builds_tomorrow_and_the_morning_job_texts_each_courier_once(
+        database, settings):
+    cfg = fast(settings).model_copy(update={"database_url": database.url})
+    with Session(database.engine) as session:
+        build_town(session, cfg)
+        session.commit()
+
+    [built] = build_routes(database_url=database.url, now=WEDNESDAY_17, settings=cfg).values()
+    assert (built.day, built.planned, built.unplanned, built.problem) == (THURSDAY, 5, 0, "")
+
+    morning = WEDNESDAY_17 + timedelta(hours=14)  # Thursday 07:00
+    [first] = courier_morning(database_url=database.url, now=morning, settings=cfg).values()
+    [again] = courier_morning(database_url=database.url, now=morning, settings=cfg).values()
+    assert first.links == built.routes >= 1 and again.links == 0
+    with Session(database.engine) as session:
+        texts = session.exec(select(OutboundMessage).where(
+            OutboundMessage.kind == MessageKind.COURIER_LINK)).all()
+        assert len(texts) == built.routes
+        url = texts[0].body.splitlines()[-1]
+        assert session.exec(select(RoutePlan)).one().day == THURSDAY
+    assert url.startswith("http://127.0.0.1:8000/courier/")
+    key = signing_key(engine=database.engine, settings=cfg)
+    link = read_link(url.rsplit("/", 1)[1], key=key, now=morning)
+    assert link.expires == morning + timedelta(hours=24)
+
+
+def test_the_evening_job_says_why_when_the_shop_has_no_location(database, settings):
+    cfg = fast(settings).model_copy(update={"database_url": database.url})
+    with Session(database.engine) as session:
+        build_town(session, cfg, located=False)
+        session.commit()
+    [built] = build_routes(database_url=database.url, now=WEDNESDAY_17, settings=cfg).values()
+    assert "the shop's location is not set" in built.problem and built.planned == 0

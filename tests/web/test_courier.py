@@ -1,0 +1,107 @@
+"""The courier's page: a signed link opens one route; each stop is recorded once."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from jobs.routes import build_day, route_url
+from replenish.core.types import DropStatus
+from replenish.db.models import Drop, MessageKind, OutboundMessage, Route, RouteStop
+from replenish.db.queries.secrets import signing_key
+from replenish.web.app import create_app
+from replenish.web.links import RouteLink, sign_link
+from tests.jobs.conftest import database  # noqa: F401  (a fresh database per test)
+from tests.routes.town import THURSDAY, WEDNESDAY_17, build_town, fast
+
+
+@pytest.fixture
+def town(database, settings):  # noqa: F811
+    cfg = fast(settings).model_copy(update={"database_url": database.url})
+    with Session(database.engine) as session:
+        shop, couriers, drops = build_town(session, cfg)
+        shop_id = shop.id
+        session.commit()
+    build_day(database_url=database.url, shop_id=shop_id, day=THURSDAY, now=WEDNESDAY_17,
+              settings=cfg)
+    key = signing_key(engine=database.engine, settings=cfg)
+    with Session(database.engine) as session:
+        routes = session.exec(select(Route).order_by(Route.id)).all()
+        links = [route_url(key=key, route=r, now=datetime.now(UTC), settings=cfg)
+                 for r in routes]
+        stops = {r.id: session.exec(select(RouteStop).where(RouteStop.route_id == r.id)
+                                    .order_by(RouteStop.seq)).all() for r in routes}
+    with TestClient(create_app(cfg, engine=database.engine)) as client:
+        yield client, routes, links, stops, key, database
+
+
+def path(url):
+    return url.removeprefix("http://127.0.0.1:8000")
+
+
+def test_a_link_shows_that_couriers_stops_and_no_one_elses(town):
+    client, routes, links, stops, _, _ = town
+    page = client.get(path(links[0]))
+    assert page.status_code == 200
+    mine = [s.customer_id for s in stops[routes[0].id]]
+    assert page.text.count('class="stop') == len(mine)
+    assert "Empty the old, wipe the tank" in page.text
+    if len(routes) > 1:
+        other = {s.drop_id for s in stops[routes[1].id]}
+        assert all(f"/stops/{s.id}\"" not in page.text for s in stops[routes[1].id])
+        assert other
+
+
+def test_a_changed_foreign_or_expired_link_opens_nothing(town):
+    client, routes, links, _, key, _ = town
+    token = links[0].rsplit("/", 1)[1]
+    assert client.get(f"/courier/{token[:-2]}xx").status_code == 403
+    forged = sign_link(RouteLink(routes[0].id, routes[0].courier_id,
+                                 datetime.now(UTC) + timedelta(hours=1)), key="not the key")
+    assert client.get(f"/courier/{forged}").status_code == 403
+    old = sign_link(RouteLink(routes[0].id, routes[0].courier_id,
+                              datetime.now(UTC) - timedelta(minutes=1)), key=key)
+    expired = client.get(f"/courier/{old}")
+    assert expired.status_code == 403 and "expired" in expired.text
+
+
+def test_a_stop_sent_twice_is_recorded_once_and_queues_one_follow_up(town):
+    client, routes, links, stops, _, database = town  # noqa: F811
+    stop = stops[routes[0].id][0]
+    form = {"key": "k-123", "status": "delivered", "quantity": "18", "level": "12",
+            "level_unit": "cm", "note": "dog in the yard"}
+    first = client.post(f"{path(links[0])}/stops/{stop.id}", data=form, follow_redirects=False)
+    again = client.post(f"{path(links[0])}/stops/{stop.id}", data=form, follow_redirects=False)
+    assert first.status_code == again.status_code == 303
+    with Session(database.engine) as session:
+        drop = session.get(Drop, stop.drop_id)
+        assert (drop.status, drop.quantity) == (DropStatus.DELIVERED, 18)
+        assert drop.level_before == pytest.approx(12.06, abs=0.01)  # 12 cm of a 40 cm tank
+        followups = session.exec(select(OutboundMessage).where(
+            OutboundMessage.kind == MessageKind.FOLLOWUP)).all()
+        assert len(followups) == 1
+    page = client.get(path(links[0]))
+    assert "Recorded 已記錄: delivered" in page.text and "dog in the yard" in page.text
+
+
+def test_a_bad_number_is_named_and_nothing_is_recorded(town):
+    client, routes, links, stops, _, database = town  # noqa: F811
+    stop = stops[routes[0].id][0]
+    response = client.post(f"{path(links[0])}/stops/{stop.id}", data={
+        "key": "k-9", "status": "delivered", "quantity": "ten", "level": "",
+        "level_unit": "cm"})
+    assert response.status_code == 400
+    assert "quantity: &#39;ten&#39; is not a number" in response.text
+    with Session(database.engine) as session:
+        assert session.get(Drop, stop.drop_id).status is DropStatus.PLANNED
+
+
+def test_a_stop_of_another_route_cannot_be_recorded_with_this_link(town):
+    client, routes, links, stops, _, _ = town
+    if len(routes) < 2:
+        pytest.skip("one route only")
+    theirs = stops[routes[1].id][0]
+    response = client.post(f"{path(links[0])}/stops/{theirs.id}",
+                           data={"key": "x", "status": "not-home"})
+    assert response.status_code == 404
