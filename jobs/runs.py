@@ -40,7 +40,7 @@ def run_job(
     A run of the outbox that found nothing to do is not logged (it runs every few
     seconds); every other run is, a failure always.
     """
-    quiet_capable = name == "send_outbox" and not manual
+    quiet_capable = name == "dispatch_outbox" and not manual
     run = JobRun(job=name, manual=manual, as_of=now, status=JobStatus.RUNNING, holder=holder)
     if not quiet_capable:
         run = _save(engine, run, prune_before=None)

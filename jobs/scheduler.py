@@ -95,7 +95,7 @@ JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
             "ask how the delivery went, once per drop recorded as done",
             lambda p, tz: CronTrigger(minute=p.followups_minute, timezone=tz),
             lambda p: 1800),
-    JobSpec("send_outbox", send_outbox,
+    JobSpec("dispatch_outbox", send_outbox,
             "send the texts that are due (retries, quiet hours, status checks)",
             lambda p, tz: IntervalTrigger(seconds=p.outbox_seconds, timezone=tz),
             lambda p: 60),

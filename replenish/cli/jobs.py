@@ -79,7 +79,7 @@ def list_jobs(as_json: JsonOption = False) -> None:
 
 @jobs_app.command("run")
 def run_now(
-    name: Annotated[str, typer.Argument(help="The job: nightly_plan, build_routes, courier_morning, reminders, followups or send_outbox.")],
+    name: Annotated[str, typer.Argument(help="The job: nightly_plan, build_routes, courier_morning, reminders, followups or dispatch_outbox.")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="Run it for this day (YYYY-MM-DD): a daily job at its own time that day, another at the present time of day. Default: now.")] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -93,7 +93,7 @@ def run_now(
 
       replenish jobs run nightly_plan --as-of 2026-12-01
 
-      replenish jobs run send_outbox
+      replenish jobs run dispatch_outbox
     """
     from jobs.runs import run_job
     from jobs.scheduler import JOBS, job_moment

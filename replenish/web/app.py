@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from replenish.conversation.pending import InboundWorker, process_pending
 from replenish.db import make_engine
-from replenish.db.models import Shop
+from replenish.db.models import JobRun, JobStatus, Shop
 from replenish.db.queries.forecasts import list_forecasts
 from replenish.settings import Settings
 from replenish.web.courier import router as courier_router
@@ -77,8 +77,13 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         shop = first_shop(session)
         local_today = datetime.now(UTC).astimezone(ZoneInfo(shop.timezone)).date()
         rows = list_forecasts(session=session, shop_id=shop.id)
+        since = datetime.now(UTC) - timedelta(days=1)
+        failed = session.exec(select(JobRun).where(
+            JobRun.status == JobStatus.FAILED, col(JobRun.started_at) >= since)
+            .order_by(col(JobRun.started_at).desc()).limit(10)).all()
         return TEMPLATES.TemplateResponse(request, "today.html", {
-            "shop": shop, "today": local_today, "rows": rows})
+            "shop": shop, "today": local_today, "rows": rows, "failed_jobs": failed,
+            "tz": ZoneInfo(shop.timezone)})
 
     return app
 

@@ -28,7 +28,7 @@ def test_jobs_list_shows_every_job_with_its_next_run_before_any_scheduler_ran(cl
     jobs = {j["job"]: j for j in out["jobs"]}
     assert set(jobs) == {
         "nightly_plan", "build_routes", "courier_morning", "reminders", "followups",
-        "send_outbox"}
+        "dispatch_outbox"}
     assert jobs["nightly_plan"]["when"] == "daily at 21:00"
     assert jobs["nightly_plan"]["next_run"][11:16] == "21:00"
     assert jobs["reminders"]["next_run"][14:16] == "05"

@@ -55,12 +55,12 @@ def test_an_outbox_run_that_sent_nothing_leaves_no_log_but_one_that_sent_does(
     def busy(**_):
         return DispatchResult(sent=3, retried=1)
 
-    run_job("send_outbox", idle, engine=database.engine, settings=settings, now=NOW)
+    run_job("dispatch_outbox", idle, engine=database.engine, settings=settings, now=NOW)
     assert runs(database) == []
-    run_job("send_outbox", busy, engine=database.engine, settings=settings, now=NOW)
+    run_job("dispatch_outbox", busy, engine=database.engine, settings=settings, now=NOW)
     [logged] = runs(database)
     assert logged.summary == "sent 3, retried 1"
-    run_job("send_outbox", idle, engine=database.engine, settings=settings, now=NOW,
+    run_job("dispatch_outbox", idle, engine=database.engine, settings=settings, now=NOW,
             manual=True)  # asked for by hand: always logged
     assert [r.summary for r in runs(database)] == ["sent 3, retried 1", "nothing"]
 

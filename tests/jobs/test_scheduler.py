@@ -41,7 +41,7 @@ def test_every_timed_job_is_stored_with_its_next_run_in_the_shops_zone(database,
         one.shutdown()
     assert set(jobs) == set(JOBS) == {
         "nightly_plan", "build_routes", "courier_morning", "reminders", "followups",
-        "send_outbox"}
+        "dispatch_outbox"}
     assert jobs["nightly_plan"] == local(24, 21)
     assert jobs["reminders"] == local(24, 10, 5)
     assert jobs["followups"] == local(24, 10, 35)

@@ -50,3 +50,16 @@ def test_the_morning_page_shows_every_customer(client):
     assert response.status_code == 200
     for row in client.get("/api/v1/forecasts").json():
         assert row["customer"] in response.text
+
+
+def test_a_job_that_failed_today_is_shown_on_the_morning_page(client):
+    from replenish.db.models import JobRun, JobStatus
+
+    engine = client.app.state.engine
+    with Session(engine) as session:
+        session.add(JobRun(job="nightly_plan", as_of=datetime.now(UTC),
+                           status=JobStatus.FAILED, summary="OperationalError: disk full"))
+        session.commit()
+    page = client.get("/")
+    assert "Timed jobs that failed in the last day" in page.text
+    assert "nightly_plan at" in page.text and "OperationalError: disk full" in page.text
