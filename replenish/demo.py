@@ -119,3 +119,18 @@ def seed_demo(*, session: Session, shop: Shop, settings: Settings, households: i
             level = min(level + quantity, cap)
     refresh_forecasts(session=session, shop=shop, now=now, settings=settings)
     return f"demo: {households} households, {drops} drops, {readings} readings, 2 couriers"
+
+
+DEMO_EMAIL, DEMO_PASSWORD = "owner@demo.replenish", "rice-demo"
+
+
+def demo_login(*, session: Session, shop: Shop) -> tuple[str, str]:
+    """The demo shop's owner account (made once): email and password, for the printout.
+    Only for trying replenish out on your own computer: change it before going online."""
+    from replenish.db.models import User
+    from replenish.db.queries.users import create_user
+
+    if session.exec(select(User).where(User.email == DEMO_EMAIL)).first() is None:
+        create_user(session=session, shop=shop, email=DEMO_EMAIL, password=DEMO_PASSWORD,
+                    name="Demo owner")
+    return DEMO_EMAIL, DEMO_PASSWORD

@@ -18,6 +18,7 @@ from replenish.cli import (
     setup,
     staff,
     tank,
+    users,
 )
 
 app = typer.Typer(
@@ -51,6 +52,7 @@ replies.register(app)
 messages.register(app)
 routes.register(app)
 staff.register(app)
+users.register(app)
 serve.register(app)
 
 __all__ = ["app"]

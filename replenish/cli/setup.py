@@ -50,10 +50,12 @@ def init(
             else:
                 typer.echo(f"shop #{shop.id} {shop.name!r} is already there")
             if demo:
-                from replenish.demo import seed_demo
+                from replenish.demo import demo_login, seed_demo
 
                 seeded = seed_demo(session=session, shop=shop, settings=cfg)
                 typer.echo(f"{seeded} (shop #{shop.id} is now {shop.name!r})")
+                login = demo_login(session=session, shop=shop)
+                typer.echo(f"demo sign-in at {cfg.web.base_url}/login: {login[0]} / {login[1]}")
             session.commit()
     finally:
         engine.dispose()

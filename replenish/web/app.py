@@ -1,7 +1,9 @@
-"""The web app. For now: the morning view of who runs out first, and its JSON.
+"""The web app: the owner's pages behind a sign-in (``replenish.web.auth``), the
+courier's page behind a signed link (``replenish.web.courier``), Twilio's webhooks
+behind their signature (``replenish.web.twilio``), and ``/api/v1``.
 
-Sign-in, the owner's pages and the courier's pages come with the web app issue; until
-then ``replenish run`` listens on 127.0.0.1 only.
+Pages so far: the morning view of who runs out first (``/``) and the conversation inbox
+with the phone panel (``/messages``).
 """
 
 from __future__ import annotations
@@ -13,19 +15,32 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
+from starlette.middleware.sessions import SessionMiddleware
 
 from replenish.conversation.pending import InboundWorker, process_pending
 from replenish.db import make_engine
-from replenish.db.models import JobRun, JobStatus, Shop
+from replenish.db.models import JobRun, JobStatus
 from replenish.db.queries.forecasts import list_forecasts
+from replenish.db.queries.secrets import signing_key
 from replenish.settings import Settings
+from replenish.web.auth import (
+    SESSION_COOKIE,
+    SESSION_DAYS,
+    CurrentUser,
+    LoginLimiter,
+    LoginRequired,
+    csrf_token,
+    login_redirect,
+)
+from replenish.web.auth import router as auth_router
 from replenish.web.courier import router as courier_router
+from replenish.web.messages import router as messages_router
 from replenish.web.twilio import router as twilio_router
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -56,36 +71,43 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app = FastAPI(title="replenish", version="0.1.0", lifespan=_lifespan)
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.settings = settings
+    app.state.login_limiter = LoginLimiter()
+    app.add_middleware(
+        SessionMiddleware, secret_key=signing_key(engine=app.state.engine, settings=settings),
+        session_cookie=SESSION_COOKIE, max_age=SESSION_DAYS * 86400, same_site="lax",
+        https_only=settings.web.base_url.startswith("https://"))
+    app.add_exception_handler(LoginRequired, _to_login)
     app.include_router(twilio_router)  # POST /twilio/sms, /twilio/status
     app.include_router(courier_router)  # /courier/{signed link}: a courier's route
-
-    def first_shop(session: Session) -> Shop:
-        shop = session.exec(select(Shop).order_by(col(Shop.id))).first()
-        if shop is None:
-            raise HTTPException(503, "no shop yet: run `replenish init`")
-        return shop
+    app.include_router(auth_router)  # /login, /logout
+    app.include_router(messages_router)  # /messages: the inbox and the phone panel
 
     @app.get("/api/v1/forecasts")
-    def forecasts(session: SessionDep) -> list[dict[str, Any]]:
-        """Every tank's latest forecast, soonest order-by date first."""
-        shop = first_shop(session)
+    def forecasts(me: CurrentUser, session: SessionDep) -> list[dict[str, Any]]:
+        """Every tank's latest forecast in your shop, soonest order-by date first."""
+        _, shop = me
         return [_forecast_json(f, c, p) for f, c, _, p in
-                list_forecasts(session=session, shop_id=shop.id)]
+                list_forecasts(session=session, shop_id=shop.id or 0)]
 
     @app.get("/", response_class=HTMLResponse)
-    def today(request: Request, session: SessionDep) -> HTMLResponse:
-        shop = first_shop(session)
+    def today(request: Request, me: CurrentUser, session: SessionDep) -> HTMLResponse:
+        user, shop = me
         local_today = datetime.now(UTC).astimezone(ZoneInfo(shop.timezone)).date()
-        rows = list_forecasts(session=session, shop_id=shop.id)
+        rows = list_forecasts(session=session, shop_id=shop.id or 0)
         since = datetime.now(UTC) - timedelta(days=1)
         failed = session.exec(select(JobRun).where(
             JobRun.status == JobStatus.FAILED, col(JobRun.started_at) >= since)
             .order_by(col(JobRun.started_at).desc()).limit(10)).all()
         return TEMPLATES.TemplateResponse(request, "today.html", {
             "shop": shop, "today": local_today, "rows": rows, "failed_jobs": failed,
-            "tz": ZoneInfo(shop.timezone)})
+            "tz": ZoneInfo(shop.timezone), "user": user, "csrf": csrf_token(request),
+            "page": "today"})
 
     return app
+
+
+async def _to_login(request: Request, error: Exception) -> Response:
+    return login_redirect(str(error.args[0]) if error.args else "/")
 
 
 def _forecast_json(f: Any, c: Any, p: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from replenish.db.models import ShopCreate
 from replenish.db.queries import create_shop
 from replenish.demo import seed_demo
 from replenish.web.app import create_app
+from tests.web.conftest import add_user, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,10 @@ def client(backend, settings_module):
         seed_demo(session=session, shop=shop, settings=settings_module, households=12,
                   now=datetime(2026, 11, 24, 1, tzinfo=UTC))
         session.commit()
+        shop_id = shop.id
+    email, password = add_user(engine, shop_id)
     with TestClient(create_app(settings_module, engine=engine)) as client:
+        sign_in(client, email, password)
         yield client
     engine.dispose()
 

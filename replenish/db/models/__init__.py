@@ -72,6 +72,7 @@ from replenish.db.models.tanks import (
     TankPublic,
     TankUpdate,
 )
+from replenish.db.models.users import User
 
 __all__ = [
     "APSCHEDULER_TABLE",
@@ -140,4 +141,5 @@ __all__ = [
     "TankForecast",
     "TankPublic",
     "TankUpdate",
+    "User",
 ]
