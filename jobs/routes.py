@@ -3,12 +3,15 @@
 * ``build_routes`` (17:00): tomorrow's routes for every shop. The day's drops are read
   in one transaction, solved with no transaction open (the solver thinks for
   ``routing.time_limit_seconds``), and saved in another.
-* ``courier_morning`` (07:00): each courier with a route today gets its signed link by
-  text, once (idempotency key ``courier-link:<route>``).
+* ``courier_morning`` (07:00): drops booked after the evening build (a late YES) are
+  routed first (today is built again, unless a stop is already recorded); then each
+  courier with a route today gets its signed link by text, once (idempotency key
+  ``courier-link:<route>``).
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,10 +19,21 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from replenish.conversation.consolidate import consolidate
 from replenish.conversation.texts import format_day
 from replenish.core.texting import render
+from replenish.core.types import DropStatus
 from replenish.db import shared_engine
-from replenish.db.models import Courier, MessageKind, Route, RoutePlan, RouteStop, Shop
+from replenish.db.models import (
+    Courier,
+    Drop,
+    MessageKind,
+    Route,
+    RoutePlan,
+    RouteStop,
+    Shop,
+    StopStatus,
+)
 from replenish.db.queries.messages import queue_message
 from replenish.db.queries.routes import DayInput, day_input, save_plan
 from replenish.db.queries.secrets import signing_key
@@ -39,6 +53,8 @@ class BuildResult:
     routes: int = 0
     km: float = 0.0
     problem: str = ""  # why nothing was built (the shop has no location...)
+    added: int = 0  # neighbours booked onto the day by consolidation (auto)
+    prompted: int = 0  # neighbours asked whether they want the day (confirm)
 
 
 @dataclass(frozen=True)
@@ -60,24 +76,40 @@ def solve(day_in: DayInput, settings: Settings) -> DayPlan:
 
 def build_day(*, database_url: str, shop_id: int, day: date, now: datetime,
               settings: Settings) -> BuildResult:
-    """Build and save one shop's routes for ``day``."""
+    """Build and save one shop's routes for ``day``: first offer the day to the booked
+    customers' neighbours (``consolidate``; committed, so that auto customers it adds are
+    routed), then read, solve and save it."""
     engine = shared_engine(database_url)
+    report: dict[str, Any] | None = None
+    added = prompted = 0
+    if settings.routing.consolidate_days > 0:
+        with Session(engine) as session:
+            shop = session.get(Shop, shop_id)
+            assert shop is not None
+            offered = consolidate(session=session, shop=shop, day=day, now=now,
+                                  settings=settings)
+            earlier = session.exec(select(RoutePlan.consolidation).where(
+                RoutePlan.shop_id == shop_id, RoutePlan.day == day)).first()
+            report = offered.report(earlier)
+            added, prompted = len(offered.added), len(offered.prompted)
+            session.commit()
     with Session(engine) as session:
         shop = session.get(Shop, shop_id)
         assert shop is not None
         try:
             day_in = day_input(session=session, shop=shop, day=day, settings=settings)
         except ValueError as error:
-            return BuildResult(day, problem=str(error))
+            return BuildResult(day, problem=str(error), added=added, prompted=prompted)
     plan = solve(day_in, settings)
     with Session(engine) as session:
         shop = session.get(Shop, shop_id)
         assert shop is not None
-        row = save_plan(session=session, shop=shop, day=day, day_in=day_in, plan=plan, now=now)
+        row = save_plan(session=session, shop=shop, day=day, day_in=day_in, plan=plan, now=now,
+                        consolidation=report)
         session.commit()
         return BuildResult(day, planned=row.planned, unplanned=len(row.unplanned),
                            routes=sum(1 for r in plan.routes if not r.is_empty),
-                           km=round(row.km, 1))
+                           km=round(row.km, 1), added=added, prompted=prompted)
 
 
 def build_routes(*, database_url: str, now: datetime, settings: Settings) -> dict[int, Any]:
@@ -104,10 +136,35 @@ def route_url(*, key: str, route: Route, now: datetime, settings: Settings) -> s
     return f"{settings.web.base_url.rstrip('/')}/courier/{token}"
 
 
+def _unrouted_today(engine: Any, shop_id: int, today: date) -> bool:
+    """Drops booked for today that no route has (a YES that came after 17:00), while no
+    courier has recorded a stop of today yet."""
+    with Session(engine) as session:
+        routed = select(RouteStop.drop_id)
+        waiting = session.exec(select(Drop.id).where(
+            Drop.shop_id == shop_id, Drop.delivered_on == today,
+            Drop.status == DropStatus.PLANNED, col(Drop.id).not_in(routed))).first()
+        started = session.exec(
+            select(RouteStop.id).join(Route, col(Route.id) == col(RouteStop.route_id))
+            .where(Route.shop_id == shop_id, Route.day == today,
+                   RouteStop.status != StopStatus.PENDING)).first()
+        return waiting is not None and started is None
+
+
 def courier_morning(*, database_url: str, now: datetime, settings: Settings) -> dict[int, Any]:
-    """Text every courier with a route today its link (once per route)."""
+    """Text every courier with a route today its link (once per route). Drops booked
+    after the evening build (a late YES) are routed first, by building today again."""
     engine = shared_engine(database_url)
     key = signing_key(engine=engine, settings=settings)
+    with Session(engine) as session:
+        zones = [(s.id, s.timezone) for s in session.exec(select(Shop).order_by(col(Shop.id)))]
+    for shop_id, timezone in zones:
+        assert shop_id is not None
+        today = now.astimezone(ZoneInfo(timezone)).date()
+        if _unrouted_today(engine, shop_id, today):
+            with suppress(ValueError):  # under way meanwhile: keep what the couriers have
+                build_day(database_url=database_url, shop_id=shop_id, day=today, now=now,
+                          settings=settings)
     results: dict[int, Any] = {}
     with Session(engine) as session:
         shops = session.exec(select(Shop).order_by(col(Shop.id))).all()

@@ -27,6 +27,7 @@ FIELDS: dict[str, set[str]] = {
     "minimum": _COMMON,
     "followup": _COMMON,
     "loyalty": _COMMON | {"count"},
+    "nearby": _COMMON | {"drop_day"},
     "courier_link": {"shop", "name", "day", "stops", "url"},
 }
 KEYS = tuple(FIELDS)
@@ -51,6 +52,8 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "minimum": "最少一次送{quantity}{unit}。",
         "followup": "{name}您好,今天的{product}送到了嗎?滿意請回覆1–5分,謝謝!",
         "loyalty": "這是第{count}次送貨,這次的{product}免費招待!",
+        "nearby": "{shop}:{name}您好,我們{drop_day}會到府上附近送貨,順便帶{quantity}{unit}"
+                  "{product}給您好嗎?回覆1確認、3不用。",
         "courier_link": "{shop}:{name}您好,{day}的路線共{stops}站\n{url}",
     },
     "zh-CN": {
@@ -72,6 +75,8 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "minimum": "最少一次送{quantity}{unit}。",
         "followup": "{name}您好,今天的{product}送到了吗?满意请回复1–5分,谢谢!",
         "loyalty": "这是第{count}次送货,这次的{product}免费赠送!",
+        "nearby": "{shop}:{name}您好,我们{drop_day}会到府上附近送货,顺便带{quantity}{unit}"
+                  "{product}给您好吗?回复1确认、3不用。",
         "courier_link": "{shop}:{name}您好,{day}的路线共{stops}站\n{url}",
     },
     "en": {
@@ -96,6 +101,8 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "minimum": "Our smallest drop is {quantity} {unit}.",
         "followup": "Hi {name}, how was today's delivery? Reply 1-5. Thank you!",
         "loyalty": "This is delivery number {count}: the {product} is on us!",
+        "nearby": "{shop}: Hi {name}, we're on your street on {drop_day}. Reply YES and we'll "
+                  "bring {quantity} {unit} of {product}, or 3 if you don't need it yet.",
         "courier_link": "{shop}: Hi {name}, your route for {day}: {stops} stops.\n{url}",
     },
 }

@@ -35,7 +35,8 @@ def test_every_language_has_every_message_with_only_known_fields(locale):
 
 
 @pytest.mark.parametrize("locale", sorted(DEFAULT_TEMPLATES))
-@pytest.mark.parametrize("key", ["prompt", "heads_up", "reminder", "booked", "courier_link"])
+@pytest.mark.parametrize("key", ["prompt", "heads_up", "reminder", "booked", "courier_link",
+                                 "nearby"])
 def test_prompts_fit_in_two_segments(locale, key):
     assert segments(render(DEFAULT_TEMPLATES[locale][key], VALUES[locale])).count <= 2
 

@@ -141,7 +141,7 @@ def _plan_json(session: Session, shop_id: int, day: date, cfg: Settings,
     return {"day": day.isoformat(), "built_at": plan.built_at.astimezone(tz).isoformat(
         timespec="minutes"), "km": plan.km, "planned": plan.planned,
         "unplanned": plan.unplanned, "warnings": plan.warnings, "routes": routes,
-        "solver_seconds": plan.solver_seconds}
+        "consolidation": plan.consolidation, "solver_seconds": plan.solver_seconds}
 
 
 def _print_plan(out: dict[str, Any]) -> None:
@@ -149,6 +149,11 @@ def _print_plan(out: dict[str, Any]) -> None:
                f"(built {out['built_at'].replace('T', ' ')})")
     for warning in out["warnings"]:
         typer.echo(f"warning: {warning}")
+    offered = out.get("consolidation") or {}
+    if offered.get("added") or offered.get("prompted"):
+        typer.echo(f"neighbours offered this day: {len(offered['added'])} added (auto), "
+                   f"{len(offered['prompted'])} asked; saves about "
+                   f"{offered['trips_saved']} trips and {offered['km_saved']:.1f} km")
     for route in out["routes"]:
         typer.echo(f"\n{route['courier']}: {len(route['stops'])} stops, {route['load']:g} "
                    f"to carry, {route['km']:.1f} km, {route['leaves']}-{route['returns']}")

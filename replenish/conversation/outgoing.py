@@ -148,7 +148,7 @@ def _propose_one(session: Session, shop: Shop, settings: Settings, clock: SendCl
                                  day=max(forecast.order_by, clock.earliest))
     if hold_end is not None and drop_on > until:
         return skip(f"on hold until {hold_end}")
-    cycle_key, why_not = _cycle_key(session, tank.id or 0, forecast.order_by)
+    cycle_key, why_not = new_cycle_key(session, tank.id or 0, forecast.order_by)
     if cycle_key is None:
         return skip(why_not)
     asked = asks_this_week(session=session, customer_id=customer.id or 0,
@@ -172,7 +172,7 @@ def _propose_one(session: Session, shop: Shop, settings: Settings, clock: SendCl
         proposal.reminded_at = clock.send_at  # their one text is this reminder
     else:
         action, kind, template = Action.PROMPT, MessageKind.PROMPT, "prompt"
-    body = _text(template, settings=settings, shop=shop, customer=customer, product=product,
+    body = proposal_text(template, settings=settings, shop=shop, customer=customer, product=product,
                  proposal=proposal, forecast=forecast, loyalty=loyalty)
     queue_message(session=session, shop_id=shop.id or 0, customer_id=customer.id,
                   to_phone=customer.phone, body=body, kind=kind,
@@ -190,7 +190,7 @@ def _propose_one(session: Session, shop: Shop, settings: Settings, clock: SendCl
                     proposal.id, proposal.drop_on, proposal.quantity, clock.send_at)
 
 
-def _cycle_key(session: Session, tank_id: int, order_by: date) -> tuple[str | None, str]:
+def new_cycle_key(session: Session, tank_id: int, order_by: date) -> tuple[str | None, str]:
     """A key for a new proposal in this cycle, or None and why the cycle is over."""
     base = f"tank:{tank_id}:{order_by.isoformat()}"
     key, n = base, 1
@@ -210,7 +210,7 @@ def _cycle_key(session: Session, tank_id: int, order_by: date) -> tuple[str | No
     return key, ""
 
 
-def _text(key: str, *, settings: Settings, shop: Shop, customer: Customer, product: Product,
+def proposal_text(key: str, *, settings: Settings, shop: Shop, customer: Customer, product: Product,
           proposal: Proposal, forecast: TankForecast | None, loyalty: int | None) -> str:
     runout = forecast.runout_p50 if forecast is not None else None
     body = message_text(key, settings=settings, shop=shop, customer=customer, product=product,
@@ -304,7 +304,7 @@ def _remind_one(session: Session, shop: Shop, settings: Settings, clock: SendClo
         asked = asks_this_week(session=session, customer_id=customer.id or 0,
                                send_at=clock.send_at)
         if asked < c.max_prompts_per_week:
-            body = _text("reminder", settings=settings, shop=shop, customer=customer,
+            body = proposal_text("reminder", settings=settings, shop=shop, customer=customer,
                          product=product, proposal=p, forecast=forecast, loyalty=None)
             queue_message(session=session, shop_id=shop.id or 0, customer_id=customer.id,
                           to_phone=customer.phone, body=body, kind=MessageKind.REMINDER,

@@ -44,3 +44,28 @@ def test_the_evening_job_says_why_when_the_shop_has_no_location(database, settin
         session.commit()
     [built] = build_routes(database_url=database.url, now=WEDNESDAY_17, settings=cfg).values()
     assert "the shop's location is not set" in built.problem and built.planned == 0
+
+
+def test_a_yes_after_the_evening_build_is_routed_before_the_links_go_out(database, settings):
+    from replenish.core.types import DropStatus
+    from replenish.db.models import Drop, DropCreate, RouteStop, Tank
+    from replenish.db.queries import record_drop
+
+    cfg = fast(settings).model_copy(update={"database_url": database.url})
+    with Session(database.engine) as session:
+        build_town(session, cfg)
+        session.commit()
+    build_routes(database_url=database.url, now=WEDNESDAY_17, settings=cfg)
+    with Session(database.engine) as session:  # 19:30: Mrs. Wang's neighbour says YES
+        tank = session.exec(select(Tank).order_by(Tank.id)).first()
+        late = record_drop(session=session, tank=tank, drop_in=DropCreate(
+            delivered_on=THURSDAY, quantity=5, status=DropStatus.PLANNED))
+        session.commit()
+        late_id = late.id
+
+    morning = WEDNESDAY_17 + timedelta(hours=14)
+    courier_morning(database_url=database.url, now=morning, settings=cfg)
+
+    with Session(database.engine) as session:
+        assert session.exec(select(RouteStop).where(RouteStop.drop_id == late_id)).first()
+        assert session.get(Drop, late_id).courier_id is not None
