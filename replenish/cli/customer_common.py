@@ -36,7 +36,7 @@ Habits = Annotated[str | None, typer.Option(help="What the household is like (bu
 ProductKey = Annotated[str | None, typer.Option(help="Product key or alias, e.g. rice or 米 (default: the shop's first product).")]
 Mode = Annotated[DeliveryMode | None, typer.Option(case_sensitive=False, help="confirm (ask before each drop), auto (heads-up only) or will-call.")]
 CourierName = Annotated[str | None, typer.Option(help="Courier name or id who usually delivers here.")]
-Windows = Annotated[str | None, typer.Option(help="When a drop can be received, shop time: 'mon-fri 17:00-21:00; sat 09:00-12:00'.")]
+Windows = Annotated[str | None, typer.Option(help="When a drop can be received, shop time: 'mon-fri 17:00-21:00; sat 09:00-12:00'; 'prefer' before a window makes it a wish, not a must.")]
 Adults = Annotated[int | None, typer.Option(help="Adults living there.")]
 Children = Annotated[int | None, typer.Option(help="Children living there.")]
 Elders = Annotated[int | None, typer.Option(help="Elders living there.")]

@@ -113,7 +113,7 @@ def edit(
     product: Annotated[str | None, typer.Option(help="The customer's usual product (key or alias); each tank keeps what it holds.")] = None,
     mode: Mode = None,
     courier: Annotated[str | None, typer.Option(help="Courier name or id; 'none' for no usual courier.")] = None,
-    time_windows: Annotated[str | None, typer.Option(help="When a drop can be received: 'mon-fri 17:00-21:00; sat 09:00-12:00'; '' for any time.")] = None,
+    time_windows: Annotated[str | None, typer.Option(help="When a drop can be received: 'mon-fri 17:00-21:00; prefer sat 09:00-12:00' ('prefer': a wish, not a must); '' for any time.")] = None,
     adults: Adults = None,
     children: Children = None,
     elders: Elders = None,

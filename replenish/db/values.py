@@ -74,7 +74,9 @@ def parse_days(spec: str) -> frozenset[int]:
 class TimeWindow(BaseModel):
     """When a customer can receive a drop.
 
-    Stored as ``{"days": "mon-fri", "start": "17:00", "end": "21:00"}``.
+    Stored as ``{"days": "mon-fri", "start": "17:00", "end": "21:00"}``, and
+    ``"prefer": "yes"`` for a wish rather than a must (routes may arrive outside it, at a
+    cost; without it a route keeps the window or leaves the stop out).
 
     Times are wall-clock times in the shop's time zone; ``start`` is before ``end``.
     """
@@ -84,6 +86,7 @@ class TimeWindow(BaseModel):
     days: str
     start: time
     end: time
+    prefer: bool = False
 
     @field_validator("days")
     @classmethod
@@ -104,6 +107,10 @@ class TimeWindow(BaseModel):
     def _hh_mm(self, value: time) -> str:
         return value.strftime("%H:%M")
 
+    @field_serializer("prefer")
+    def _yes(self, value: bool) -> str:
+        return "yes" if value else "no"
+
     @property
     def weekdays(self) -> frozenset[int]:
         return parse_days(self.days)
@@ -119,4 +126,5 @@ def validate_time_windows(value: Any) -> list[dict[str, str]]:
             '"end": "21:00"}]'
         )
     windows = [w if isinstance(w, TimeWindow) else TimeWindow.model_validate(w) for w in value]
-    return [w.model_dump(mode="json") for w in windows]
+    return [w.model_dump(mode="json", exclude={"prefer"} if not w.prefer else None)
+            for w in windows]

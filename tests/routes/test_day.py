@@ -161,3 +161,21 @@ def test_the_sheet_lists_the_stops_in_driving_order_with_the_free_drop_marked(
     assert [line.stop.seq for line in lines] == list(range(1, len(lines) + 1))
     assert all(line.product.key == "rice" for line in lines)
     assert not any(line.loyalty_free for line in lines)  # nobody's 10th drop
+
+
+def test_a_wished_for_window_is_soft_and_an_asked_for_one_is_hard():
+    from datetime import date
+
+    from replenish.db.queries.routes import window_on
+    from replenish.db.queries.shop_values import parse_time_windows
+
+    taipei = ZoneInfo("Asia/Taipei")
+    thursday = date(2026, 12, 3)
+    wish = window_on(parse_time_windows("prefer thu 14:00-16:00"), thursday, taipei)
+    must = window_on(parse_time_windows("thu 14:00-16:00"), thursday, taipei)
+    assert (wish.hard, must.hard) == (False, True)
+    assert wish.start.hour == 14 and wish.end.hour == 16
+    # a wish for other days says nothing about Thursday; a must for other days does
+    assert window_on(parse_time_windows("prefer sat 09:00-12:00"), thursday, taipei) is None
+    assert window_on(parse_time_windows("sat 09:00-12:00"), thursday, taipei).startswith(
+        "no time window on thu")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,8 @@ from replenish.db.models import (
     TankForecast,
 )
 from replenish.db.queries.records import complete_drop
+from replenish.db.queries.shop_values import format_time_windows
+from replenish.db.values import TimeWindow as TimeWindowValue
 from replenish.routing import Courier as RouteCourier
 from replenish.routing import DayPlan, DayProblem, Depot, Stop, TimeWindow
 from replenish.settings import Settings
@@ -58,33 +60,23 @@ class DayInput:
     names: dict[int, str] = field(default_factory=dict)  # customer id -> name
 
 
-def _days_of(spec: str) -> set[int]:
-    days: set[int] = set()
-    for part in spec.split(","):
-        part = part.strip()
-        if part == "daily":
-            return set(range(7))
-        if "-" in part:
-            a, b = (_DAYS.index(x) for x in part.split("-"))
-            days |= set(range(a, b + 1)) if a <= b else set(range(a, 7)) | set(range(b + 1))
-        elif part:
-            days.add(_DAYS.index(part))
-    return days
-
-
 def window_on(windows: Sequence[dict[str, str]], day: date,
               tz: ZoneInfo) -> TimeWindow | None | str:
-    """The customer's window on ``day`` (hard: the customer asked for it); None when any
-    time will do; a reason (str) when the customer takes no drops that day."""
-    if not windows:
+    """The customer's window on ``day``: hard where the customer asked for it, soft where
+    it is a wish (``prefer``); None when any time will do; a reason (str) when the
+    customer takes no drops that day (only hard windows, none on that weekday)."""
+    parsed = [TimeWindowValue.model_validate(w) for w in windows]
+    if not parsed:
         return None
-    today = [w for w in windows if day.weekday() in _days_of(w["days"])]
+    today = sorted((w for w in parsed if day.weekday() in w.weekdays), key=lambda w: w.start)
     if not today:
-        said = "; ".join(f"{w['days']} {w['start']}-{w['end']}" for w in windows)
-        return f"no time window on {_DAYS[day.weekday()]} (the customer said: {said})"
-    first = min(today, key=lambda w: w["start"])  # the solver takes one window per stop
-    return TimeWindow(datetime.combine(day, time.fromisoformat(first["start"]), tz),
-                      datetime.combine(day, time.fromisoformat(first["end"]), tz), hard=True)
+        if all(w.prefer for w in parsed):
+            return None  # only wishes, none for this day: any time
+        return (f"no time window on {_DAYS[day.weekday()]} (the customer said: "
+                f"{format_time_windows(windows)})")
+    first = today[0]  # the solver takes one window per stop
+    return TimeWindow(datetime.combine(day, first.start, tz),
+                      datetime.combine(day, first.end, tz), hard=not first.prefer)
 
 
 def learned_service_s(session: Session, customer_id: int, default: int) -> int:

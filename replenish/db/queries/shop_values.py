@@ -91,15 +91,17 @@ def find_courier(couriers: Sequence[Courier], text: str, *, field: str = "courie
 
 
 _WINDOW = re.compile(
-    r"^(?:(?P<days>.*?)\s+)?(?P<start>\d{1,2}:\d{2})\s*[-–~]\s*(?P<end>\d{1,2}:\d{2})$"
+    r"^(?:(?P<prefer>prefer)\s+)?(?:(?P<days>.*?)\s+)?"
+    r"(?P<start>\d{1,2}:\d{2})\s*[-–~]\s*(?P<end>\d{1,2}:\d{2})$"
 )
 
 
 def parse_time_windows(text: str | None) -> list[dict[str, str]]:
     """``"mon-fri 17:00-21:00; sat 09:00-12:00"`` -> the stored list of windows.
 
-    Days are optional (``17:00-21:00`` is every day). Raises ValueError saying how to
-    write it.
+    Days are optional (``17:00-21:00`` is every day). ``prefer`` before a window makes it
+    a wish (``prefer sat 09:00-12:00``): a route may arrive outside it, at a cost.
+    Raises ValueError saying how to write it.
     """
     windows: list[dict[str, str]] = []
     for part in filter(None, (p.strip() for p in (text or "").split(";"))):
@@ -110,6 +112,7 @@ def parse_time_windows(text: str | None) -> list[dict[str, str]]:
         try:
             window = TimeWindow.model_validate(
                 {"days": match["days"] or "daily", "start": start, "end": end}
+                | ({"prefer": True} if match["prefer"] else {})
             )
         except ValidationError as error:
             item = error.errors(include_url=False)[0]
@@ -118,13 +121,14 @@ def parse_time_windows(text: str | None) -> list[dict[str, str]]:
             else:
                 message = str(item["msg"]).removeprefix("Value error, ")
             raise ValueError(f"{part!r}: {message}") from None
-        windows.append(window.model_dump(mode="json"))
+        windows.append(window.model_dump(mode="json", exclude_unset=True))
     return windows
 
 
 def format_time_windows(windows: Sequence[Mapping[str, str]]) -> str:
     """The stored windows as the owner writes them (the inverse of ``parse_time_windows``)."""
-    return "; ".join(f"{w['days']} {w['start']}-{w['end']}" for w in windows)
+    return "; ".join(("prefer " if w.get("prefer") == "yes" else "")
+                     + f"{w['days']} {w['start']}-{w['end']}" for w in windows)
 
 
 def tank_problems(shape: TankShape, measures: Mapping[str, float | None]) -> list[tuple[str, str]]:
