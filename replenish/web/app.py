@@ -11,14 +11,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from starlette.middleware.sessions import SessionMiddleware
@@ -41,9 +39,8 @@ from replenish.web.auth import (
 from replenish.web.auth import router as auth_router
 from replenish.web.courier import router as courier_router
 from replenish.web.messages import router as messages_router
+from replenish.web.pages import TEMPLATES
 from replenish.web.twilio import router as twilio_router
-
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -101,7 +98,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         return TEMPLATES.TemplateResponse(request, "today.html", {
             "shop": shop, "today": local_today, "rows": rows, "failed_jobs": failed,
             "tz": ZoneInfo(shop.timezone), "user": user, "csrf": csrf_token(request),
-            "page": "today"})
+            "page": "today", "locale": user.locale.value})
 
     return app
 

@@ -20,14 +20,12 @@ import threading
 import time
 from collections import defaultdict, deque
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qsl, quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -37,7 +35,8 @@ from replenish.db.queries.users import authenticate, user_for_token
 __all__ = ["CurrentUser", "LoginLimiter", "LoginRequired", "csrf_token", "read_form",
            "router"]
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+from replenish.web.pages import TEMPLATES
+
 router = APIRouter(tags=["sign-in"])
 
 SESSION_COOKIE = "replenish_session"
@@ -143,7 +142,8 @@ def _safe_next(target: str | None) -> str:
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002
     return TEMPLATES.TemplateResponse(request, "login.html", {
-        "csrf": csrf_token(request), "next": _safe_next(next), "error": None, "email": ""})
+        "csrf": csrf_token(request), "next": _safe_next(next), "error": None, "email": "",
+        "locale": browser_locale(request)})
 
 
 @router.post("/login", response_model=None)
@@ -157,11 +157,12 @@ async def login(request: Request) -> Response:
     now = time.monotonic()
     wait = limiter.wait_s(keys, now)
     context = {"csrf": csrf_token(request), "next": _safe_next(form.get("next")),
-               "email": email}
+               "email": email, "locale": browser_locale(request), "minutes": 0}
     if wait > 0:
         minutes = max(1, round(wait / 60))
         return TEMPLATES.TemplateResponse(request, "login.html", context | {
-            "error": f"Too many tries. Wait {minutes} min and try again."},
+            "error": "Too many tries. Wait {minutes} min and try again.",
+            "minutes": minutes},
             status_code=429, headers={"Retry-After": str(int(wait) + 1)})
 
     def check() -> int | None:
@@ -189,6 +190,20 @@ async def logout(request: Request) -> Response:
     check_csrf(request, form)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
+
+
+def browser_locale(request: Request) -> str:
+    """The page language for someone not signed in: the browser's first choice among
+    ours (Accept-Language), else English."""
+    for part in request.headers.get("Accept-Language", "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag in ("zh-cn", "zh-sg", "zh-hans", "zh-hans-cn"):
+            return "zh-CN"
+        if tag.startswith("zh"):
+            return "zh-TW"
+        if tag.startswith("en"):
+            return "en"
+    return "en"
 
 
 def login_redirect(target: str) -> RedirectResponse:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -20,7 +19,6 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -34,7 +32,8 @@ from replenish.web.links import LinkError, RouteLink, read_link
 
 __all__ = ["router"]
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+from replenish.web.pages import TEMPLATES
+
 router = APIRouter(tags=["courier"])
 
 
@@ -76,7 +75,8 @@ def _page(engine: Engine, settings: Settings, token: str, now: datetime,
             })
         done = sum(1 for s in lines if s.stop.status is not StopStatus.PENDING)
         return {"shop": shop, "courier": courier, "route": route, "stops": stops,
-                "done": done, "token": token, "statuses": StopStatus}
+                "done": done, "token": token, "statuses": StopStatus,
+                "locale": shop.locale.value}
 
 
 @router.get("/courier/{token}", response_class=HTMLResponse)

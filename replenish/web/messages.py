@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
@@ -33,7 +31,8 @@ from replenish.web.auth import CurrentUser, check_csrf, csrf_token, read_form
 
 __all__ = ["router"]
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+from replenish.web.pages import TEMPLATES
+
 router = APIRouter(tags=["messages"])
 
 
@@ -90,6 +89,7 @@ async def messages_page(request: Request, me: CurrentUser,
     context = await run_in_threadpool(_inbox, request.app.state.engine, shop, customer)
     return TEMPLATES.TemplateResponse(request, "messages.html", context | {
         "shop": shop, "user": user, "csrf": csrf_token(request), "page": "messages",
+        "locale": user.locale.value,
         "phone_panel": not settings.sms.use_twilio})
 
 

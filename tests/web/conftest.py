@@ -4,6 +4,7 @@ import re
 
 from sqlmodel import Session
 
+from replenish.core.types import Locale
 from replenish.db.queries.users import create_user
 
 
@@ -11,12 +12,13 @@ def csrf_of(page_text):
     return re.search(r'name="csrf" value="([^"]+)"', page_text)[1]
 
 
-def add_user(engine, shop_id, email="owner@wangs-rice.tw", password="tape-and-notebook"):
+def add_user(engine, shop_id, email="owner@wangs-rice.tw", password="tape-and-notebook",
+             locale=Locale.EN):
     from replenish.db.models import Shop
 
     with Session(engine) as session:
         create_user(session=session, shop=session.get(Shop, shop_id), email=email,
-                    password=password, name="Owner")
+                    password=password, name="Owner", locale=locale)
         session.commit()
     return email, password
 

@@ -112,3 +112,17 @@ def test_signing_out_ends_the_session(two_shops):
     out = client.post("/logout", data={"csrf": csrf}, follow_redirects=False)
     assert out.status_code == 303 and out.headers["location"] == "/login"
     assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_pages_speak_the_users_language_and_the_login_the_browsers(two_shops):
+    client, _, _, database = two_shops  # noqa: F811
+    from replenish.core.types import Locale
+
+    login = client.get("/login", headers={"Accept-Language": "zh-TW,zh;q=0.9,en;q=0.8"})
+    assert "登入您的店" in login.text and 'lang="zh-TW"' in login.text
+    assert "Sign in to your shop" in client.get("/login", headers={
+        "Accept-Language": "en-US"}).text
+    chen = add_user(database.engine, 1, "chen@wangs-rice.tw", locale=Locale.ZH_TW)
+    sign_in(client, *chen)
+    page = client.get("/").text
+    assert "最晚送貨日" in page and "訊息" in page and "Order by" not in page

@@ -46,7 +46,7 @@ def test_a_link_shows_that_couriers_stops_and_no_one_elses(town):
     assert page.status_code == 200
     mine = [s.customer_id for s in stops[routes[0].id]]
     assert page.text.count('class="stop') == len(mine)
-    assert "Empty the old, wipe the tank" in page.text
+    assert "舊米倒出、擦乾淨米缸" in page.text  # the shop speaks zh-TW
     if len(routes) > 1:
         other = {s.drop_id for s in stops[routes[1].id]}
         assert all(f"/stops/{s.id}\"" not in page.text for s in stops[routes[1].id])
@@ -82,7 +82,7 @@ def test_a_stop_sent_twice_is_recorded_once_and_queues_one_follow_up(town):
             OutboundMessage.kind == MessageKind.FOLLOWUP)).all()
         assert len(followups) == 1
     page = client.get(path(links[0]))
-    assert "Recorded 已記錄: delivered" in page.text and "dog in the yard" in page.text
+    assert "已記錄: 已送達" in page.text and "dog in the yard" in page.text
 
 
 def test_a_bad_number_is_named_and_nothing_is_recorded(town):
