@@ -1,7 +1,8 @@
 """The templates every page shares, and their translations.
 
 Pages are written in English inside ``{{ _("...") }}``; ``replenish/web/i18n/<locale>.json``
-maps each English text to its translation (zh-TW, zh-CN). A text missing from a catalog
+and ``<locale>.<area>.json`` (one file per group of pages) map each English text to its
+translation (zh-TW, zh-CN). A text missing from a catalog
 shows in English (tests/web/test_i18n.py checks that the catalogs are complete). The
 locale comes from the page's context: the signed-in user's, or the shop's on pages
 without a user (sign-in, the courier's route).
@@ -26,10 +27,11 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 @cache
 def catalog(locale: str) -> dict[str, str]:
-    path = CATALOG_DIR / f"{locale}.json"
-    if not path.is_file():
-        return {}
-    data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    """Every translation into ``locale``, from all of its catalog files."""
+    data: dict[str, str] = {}
+    for path in sorted(CATALOG_DIR.glob(f"{locale}.json")) + sorted(
+            CATALOG_DIR.glob(f"{locale}.*.json")):
+        data.update(json.loads(path.read_text(encoding="utf-8")))
     return data
 
 
