@@ -10,20 +10,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.middleware.sessions import SessionMiddleware
 
 from replenish.conversation.pending import InboundWorker, process_pending
 from replenish.db import make_engine
-from replenish.db.models import JobRun, JobStatus
 from replenish.db.queries.forecasts import list_forecasts
 from replenish.db.queries.secrets import signing_key
 from replenish.settings import Settings
@@ -33,13 +29,12 @@ from replenish.web.auth import (
     CurrentUser,
     LoginLimiter,
     LoginRequired,
-    csrf_token,
     login_redirect,
 )
 from replenish.web.auth import router as auth_router
 from replenish.web.courier import router as courier_router
 from replenish.web.messages import router as messages_router
-from replenish.web.pages import TEMPLATES
+from replenish.web.today import router as today_router
 from replenish.web.twilio import router as twilio_router
 
 
@@ -78,6 +73,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.include_router(courier_router)  # /courier/{signed link}: a courier's route
     app.include_router(auth_router)  # /login, /logout
     app.include_router(messages_router)  # /messages: the inbox and the phone panel
+    app.include_router(today_router)  # /: the morning page
 
     @app.get("/api/v1/forecasts")
     def forecasts(me: CurrentUser, session: SessionDep) -> list[dict[str, Any]]:
@@ -85,20 +81,6 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         _, shop = me
         return [_forecast_json(f, c, p) for f, c, _, p in
                 list_forecasts(session=session, shop_id=shop.id or 0)]
-
-    @app.get("/", response_class=HTMLResponse)
-    def today(request: Request, me: CurrentUser, session: SessionDep) -> HTMLResponse:
-        user, shop = me
-        local_today = datetime.now(UTC).astimezone(ZoneInfo(shop.timezone)).date()
-        rows = list_forecasts(session=session, shop_id=shop.id or 0)
-        since = datetime.now(UTC) - timedelta(days=1)
-        failed = session.exec(select(JobRun).where(
-            JobRun.status == JobStatus.FAILED, col(JobRun.started_at) >= since)
-            .order_by(col(JobRun.started_at).desc()).limit(10)).all()
-        return TEMPLATES.TemplateResponse(request, "today.html", {
-            "shop": shop, "today": local_today, "rows": rows, "failed_jobs": failed,
-            "tz": ZoneInfo(shop.timezone), "user": user, "csrf": csrf_token(request),
-            "page": "today", "locale": user.locale.value})
 
     return app
 

@@ -1,8 +1,9 @@
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from replenish.db import make_engine, upgrade_database
 from replenish.db.models import ShopCreate
@@ -66,4 +67,56 @@ def test_a_job_that_failed_today_is_shown_on_the_morning_page(client):
         session.commit()
     page = client.get("/")
     assert "Timed jobs that failed in the last day" in page.text
-    assert "nightly_plan at" in page.text and "OperationalError: disk full" in page.text
+    assert "nightly_plan " in page.text and "OperationalError: disk full" in page.text
+
+
+def test_the_morning_page_lists_todays_drops_the_at_risk_the_waiting_and_the_failed(
+        client):
+    from replenish.core.types import DropStatus
+    from replenish.db.models import (
+        Customer,
+        DropCreate,
+        InboundMessage,
+        MessageKind,
+        MessageStatus,
+        OutboundMessage,
+        Tank,
+    )
+    from replenish.db.queries import record_drop
+
+    engine = client.app.state.engine
+    now = datetime.now(UTC)
+    today = now.astimezone(ZoneInfo("Asia/Taipei")).date()
+    with Session(engine, expire_on_commit=False) as session:
+        customers = session.exec(select(Customer).order_by(Customer.id)).all()
+        first, second, third = customers[:3]
+        tank = session.exec(select(Tank).where(Tank.customer_id == first.id)).first()
+        record_drop(session=session, tank=tank, drop_in=DropCreate(
+            delivered_on=today, quantity=15, status=DropStatus.PLANNED))
+        session.add(InboundMessage(shop_id=second.shop_id, customer_id=second.id,
+                                   provider_sid="SM-today-1", from_phone=second.phone,
+                                   to_phone="console", body="the rice had bugs",
+                                   received_at=now, handled=False, processed_at=now))
+        session.add(OutboundMessage(shop_id=third.shop_id, customer_id=third.id,
+                                    to_phone=third.phone, body="hi", kind=MessageKind.PROMPT,
+                                    idempotency_key="today-failed-1",
+                                    status=MessageStatus.FAILED,
+                                    error_message="21211 invalid number"))
+        session.commit()
+    page = client.get("/").text
+    drops = page.split('id="drops"')[1].split("</section>")[0]
+    assert first.name in drops and "15 kg" in drops
+    waiting = page.split('id="waiting"')[1].split("</section>")[0]
+    assert second.name in waiting and "the rice had bugs" in waiting
+    failed = page.split('id="failed"')[1].split("</section>")[0]
+    assert third.name in failed and "21211 invalid number" in failed
+
+
+def test_the_at_risk_list_is_sorted_by_the_chance_of_running_out(client):
+    import re
+
+    page = client.get("/").text
+    risk = page.split('id="risk"')[1].split("</section>")[0]
+    chances = [int(c) for c in re.findall(r'class="chance">(\d+)%', risk)]
+    assert chances == sorted(chances, reverse=True)
+    assert all(c >= 5 for c in chances)
