@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from replenish.core.types import TankShape
 from replenish.db.models import MessageStatus, StopStatus
 from replenish.web.pages import CATALOG_DIR, translate
 
@@ -13,7 +14,8 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "replenish" / "web" / "templat
 # texts handed to _() from Python (errors, states) rather than written in a template
 FROM_CODE = {"Too many tries. Wait {minutes} min and try again.", "Wrong email or password.",
              "waiting for you", "arriving",
-             *(s.value for s in MessageStatus), *(s.value for s in StopStatus)}
+             *(s.value for s in MessageStatus), *(s.value for s in StopStatus),
+             *(s.value for s in TankShape)}
 
 
 def page_texts():
