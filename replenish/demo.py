@@ -34,7 +34,7 @@ from replenish.db.queries.nightly import refresh_forecasts
 from replenish.db.queries.records import add_drop, add_reading
 from replenish.settings import Settings
 
-__all__ = ["seed_demo"]
+__all__ = ["demo_login", "seed_demo", "seed_demo_activity"]
 
 SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪邱曾廖賴周"
 GIVEN = ["太太", "先生", "阿嬤", "阿公", "小姐", "家"]
@@ -134,3 +134,111 @@ def demo_login(*, session: Session, shop: Shop) -> tuple[str, str]:
         create_user(session=session, shop=shop, email=DEMO_EMAIL, password=DEMO_PASSWORD,
                     name="Demo owner")
     return DEMO_EMAIL, DEMO_PASSWORD
+
+
+def seed_demo_activity(*, session: Session, shop: Shop, settings: Settings,
+                       now: datetime | None = None, seed: int = 20261124) -> str:
+    """What a living shop has on top of its history: past conversations (the prompt, the
+    customer's yes, the booking, the follow-up and its score) for some of the past
+    drops; tonight's plan; a few customers who already answered yes; and the routes of
+    the first day with bookings. Through the same code the shop uses (``plan_shop``,
+    ``handle_inbound``, the route builder); commits as it goes."""
+    import uuid
+
+    from jobs.conversation import plan_shop
+    from jobs.routes import build_day
+    from replenish.conversation.inbound import handle_inbound
+    from replenish.conversation.outgoing import propose
+    from replenish.conversation.texts import message_text
+    from replenish.core.conversation import ProposalState
+    from replenish.db.models import (
+        Drop,
+        InboundMessage,
+        MessageKind,
+        MessageStatus,
+        OutboundMessage,
+        Product,
+        Proposal,
+        Tank,
+    )
+    from replenish.db.queries.messages import record_inbound
+
+    now = now or datetime.now(UTC)
+    rnd = random.Random(seed + 1)
+    tz = ZoneInfo(shop.timezone)
+    shop_id = shop.id or 0
+    rows = session.exec(
+        select(Drop, Tank, Customer, Product)
+        .join(Tank, Tank.id == Drop.tank_id).join(Customer, Customer.id == Tank.customer_id)
+        .join(Product, Product.id == Tank.product_id)
+        .where(Drop.shop_id == shop.id, Drop.status == DropStatus.DELIVERED)
+        .order_by(Drop.delivered_on.desc())).all()  # type: ignore[attr-defined]
+    threads = 0
+    for drop, _tank, customer, product in rows[:40]:
+        if rnd.random() < 0.5:
+            continue
+        asked = datetime.combine(drop.delivered_on - timedelta(days=2),
+                                 datetime.min.time(), tz).replace(hour=10) .astimezone(UTC)
+        done = (drop.at or asked + timedelta(days=2)).astimezone(UTC)
+        said = [
+            (asked, message_text("prompt", settings=settings, shop=shop, customer=customer,
+                                 product=product, quantity=drop.quantity,
+                                 drop_day=drop.delivered_on,
+                                 runout_day=drop.delivered_on + timedelta(days=3)),
+             MessageKind.PROMPT),
+            (asked + timedelta(minutes=42), rnd.choice(["好", "好的", "OK", "要", "1"]), None),
+            (asked + timedelta(minutes=43), message_text(
+                "booked", settings=settings, shop=shop, customer=customer, product=product,
+                quantity=drop.quantity, drop_day=drop.delivered_on), MessageKind.CONFIRMATION),
+            (done + timedelta(hours=1), message_text(
+                "followup", settings=settings, shop=shop, customer=customer,
+                product=product), MessageKind.FOLLOWUP),
+            (done + timedelta(hours=2), rnd.choice(["5", "5", "4", "5分 謝謝"]), None),
+        ]
+        for at, body, kind in said:
+            if at >= now:
+                continue
+            if kind is None:
+                session.add(InboundMessage(
+                    shop_id=shop.id or 0, customer_id=customer.id, body=body,
+                    provider_sid=f"DEMO-IN-{uuid.uuid4().hex}", from_phone=customer.phone,
+                    to_phone="console", received_at=at, handled=True, processed_at=at))
+            else:
+                session.add(OutboundMessage(
+                    shop_id=shop.id or 0, customer_id=customer.id, to_phone=customer.phone,
+                    body=body, kind=kind, status=MessageStatus.DELIVERED,
+                    idempotency_key=f"demo:{kind.value}:{drop.id}", attempts=1,
+                    created_at=at, updated_at=at, sent_at=at))
+        threads += 1
+    session.commit()
+    plan_shop(session=session, shop=shop, now=now, settings=settings)
+    # a livelier first look than one night's plan: offer the next three weeks' drops now
+    propose(session=session, shop=shop, now=now, settings=settings, horizon_days=21)
+    session.commit()
+    asked_now = session.exec(select(Proposal).where(
+        Proposal.shop_id == shop.id, Proposal.state == ProposalState.PROPOSED)).all()
+    yes = 0
+    for proposal in asked_now[: max(1, 2 * len(asked_now) // 3)]:
+        customer = session.get(Customer, proposal.customer_id)
+        assert customer is not None
+        inbound, _ = record_inbound(
+            session=session, shop_id=shop.id or 0, provider_sid=f"DEMO-IN-{uuid.uuid4().hex}",
+            from_phone=customer.phone, to_phone="console", body=rnd.choice(["好", "好的 謝謝"]),
+            received_at=now, customer_id=customer.id)
+        handle_inbound(session=session, inbound=inbound, now=now, settings=settings)
+        yes += 1
+    session.commit()
+    days = session.exec(select(Drop.delivered_on).where(
+        Drop.shop_id == shop_id, Drop.status == DropStatus.PLANNED)).all()
+    first_day = max(set(days), key=lambda d: (days.count(d), -d.toordinal())) if days else None
+    session.commit()  # the route builder opens its own connections (SQLite: one writer)
+    routed = ""
+    if first_day is not None:
+        quick = settings.model_copy(update={"routing": settings.routing.model_copy(
+            update={"time_limit_seconds": min(3.0, settings.routing.time_limit_seconds)})})
+        built = build_day(database_url=settings.database_url, shop_id=shop_id,
+                          day=first_day, now=now, settings=quick)
+        routed = (f"; routes for {first_day}: {built.planned} stops" if not built.problem
+                  else f"; no routes: {built.problem}")
+    return (f"demo activity: {threads} past conversations, {len(asked_now)} asked tonight, "
+            f"{yes} already said yes{routed}")

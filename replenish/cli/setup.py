@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
 
 def init(
     demo: Annotated[bool, typer.Option("--demo", help="Also seed a demo town of about 60 households with half a year of history.")] = False,
+    activity: Annotated[bool, typer.Option("--activity/--no-activity", help="With --demo: also past conversations, tonight's prompts, a few yeses and the first routes (default), or the history only.")] = True,
 ) -> None:
     """Create the database, or upgrade it to the newest schema, and the shop from settings.toml.
 
@@ -30,6 +31,8 @@ def init(
       replenish init
 
       REPLENISH_DATABASE_URL=postgresql://postgres@127.0.0.1/test replenish init --demo
+
+      replenish init --demo --no-activity
     """
     cfg = settings()
     try:
@@ -50,10 +53,13 @@ def init(
             else:
                 typer.echo(f"shop #{shop.id} {shop.name!r} is already there")
             if demo:
-                from replenish.demo import demo_login, seed_demo
+                from replenish.demo import demo_login, seed_demo, seed_demo_activity
 
                 seeded = seed_demo(session=session, shop=shop, settings=cfg)
                 typer.echo(f"{seeded} (shop #{shop.id} is now {shop.name!r})")
+                if activity and not seeded.startswith("demo: the shop already"):
+                    session.commit()
+                    typer.echo(seed_demo_activity(session=session, shop=shop, settings=cfg))
                 login = demo_login(session=session, shop=shop)
                 typer.echo(f"demo sign-in at {cfg.web.base_url}/login: {login[0]} / {login[1]}")
             session.commit()

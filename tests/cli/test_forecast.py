@@ -14,7 +14,7 @@ JSON_KEYS = {"customer_id", "level_now", "rate_per_day", "runout_p10", "runout_p
 def demo(backend):
     """A demo town on SQLite and on PostgreSQL; returns how to run the CLI on it."""
     env = {"REPLENISH_DATABASE_URL": backend.new_database()}
-    seeded = runner.invoke(app, ["init", "--demo"], env=env)
+    seeded = runner.invoke(app, ["init", "--demo", "--no-activity"], env=env)
     assert seeded.exit_code == 0, seeded.output
 
     def run(*args):
@@ -69,7 +69,7 @@ def test_a_forecast_as_of_an_earlier_date_writes_nothing(backend):
 
     url = backend.new_database()
     env = {"REPLENISH_DATABASE_URL": url}
-    assert runner.invoke(app, ["init", "--demo"], env=env).exit_code == 0
+    assert runner.invoke(app, ["init", "--demo", "--no-activity"], env=env).exit_code == 0
     engine = make_engine(url)
 
     def saved():

@@ -11,7 +11,7 @@ runner = CliRunner()
 @pytest.fixture
 def cli(backend):
     env = {"REPLENISH_DATABASE_URL": backend.new_database()}
-    made = runner.invoke(app, ["init", "--demo"], env=env)
+    made = runner.invoke(app, ["init", "--demo", "--no-activity"], env=env)
     assert made.exit_code == 0, made.output
 
     def run(*args):

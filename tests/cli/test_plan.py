@@ -12,7 +12,7 @@ runner = CliRunner()
 def demo(backend):
     """A demo town on SQLite and on PostgreSQL; returns how to run the CLI on it."""
     env = {"REPLENISH_DATABASE_URL": backend.new_database()}
-    seeded = runner.invoke(app, ["init", "--demo"], env=env)
+    seeded = runner.invoke(app, ["init", "--demo", "--no-activity"], env=env)
     assert seeded.exit_code == 0, seeded.output
 
     def run(*args):

@@ -12,7 +12,7 @@ runner = CliRunner()
 def cli(backend):
     env = {"REPLENISH_DATABASE_URL": backend.new_database(),
            "REPLENISH_ROUTING__TIME_LIMIT_SECONDS": "0.5"}
-    made = runner.invoke(app, ["init", "--demo"], env=env)
+    made = runner.invoke(app, ["init", "--demo", "--no-activity"], env=env)
     assert made.exit_code == 0, made.output
 
     def run(*args):
