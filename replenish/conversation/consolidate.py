@@ -58,7 +58,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from replenish.conversation.outgoing import new_cycle_key, proposal_text
+from replenish.conversation.outgoing import new_cycle_key, send_proposal
 from replenish.conversation.rules import (
     SendClock,
     asks_this_week,
@@ -84,7 +84,6 @@ from replenish.db.models import (
     Tank,
     TankForecast,
 )
-from replenish.db.queries.messages import queue_message
 from replenish.db.queries.proposals import create_proposal, open_proposal, plan_drop
 from replenish.routing import Point, haversine_m
 from replenish.settings import Settings
@@ -267,11 +266,6 @@ def _offer(session: Session, shop: Shop, settings: Settings, clock: SendClock, d
         kind, template = MessageKind.HEADS_UP, "heads_up"
     else:
         kind, template = MessageKind.PROMPT, "nearby"
-    body = proposal_text(template, settings=settings, shop=shop, customer=customer, product=product,
-                 proposal=proposal, forecast=forecast, loyalty=loyalty)
-    queue_message(session=session, shop_id=shop.id or 0, customer_id=customer.id,
-                  to_phone=customer.phone, body=body, kind=kind,
-                  idempotency_key=f"{kind.value}:{proposal.id}", not_before=clock.send_at)
-    proposal.prompted_at = clock.send_at
-    session.add(proposal)
-    session.flush()
+    send_proposal(session=session, shop=shop, settings=settings, clock=clock,
+                  proposal=proposal, customer=customer, product=product, forecast=forecast,
+                  loyalty=loyalty, template=template, kind=kind)

@@ -172,14 +172,9 @@ def _propose_one(session: Session, shop: Shop, settings: Settings, clock: SendCl
         proposal.reminded_at = clock.send_at  # their one text is this reminder
     else:
         action, kind, template = Action.PROMPT, MessageKind.PROMPT, "prompt"
-    body = proposal_text(template, settings=settings, shop=shop, customer=customer, product=product,
-                 proposal=proposal, forecast=forecast, loyalty=loyalty)
-    queue_message(session=session, shop_id=shop.id or 0, customer_id=customer.id,
-                  to_phone=customer.phone, body=body, kind=kind,
-                  idempotency_key=f"{kind.value}:{proposal.id}", not_before=clock.send_at)
-    proposal.prompted_at = clock.send_at
-    session.add(proposal)
-    session.flush()
+    send_proposal(session=session, shop=shop, settings=settings, clock=clock,
+                  proposal=proposal, customer=customer, product=product, forecast=forecast,
+                  loyalty=loyalty, template=template, kind=kind)
     reason = f"order-by {forecast.order_by}" + (
         " (overdue)" if forecast.order_by < clock.today else "")
     if hold_end is not None:
@@ -208,6 +203,22 @@ def new_cycle_key(session: Session, tank_id: int, order_by: date) -> tuple[str |
         n += 1  # cancelled, or its drop found nobody home: ask again, as a new cycle
         key = f"{base}#{n}"
     return key, ""
+
+
+def send_proposal(*, session: Session, shop: Shop, settings: Settings, clock: SendClock,
+                  proposal: Proposal, customer: Customer, product: Product,
+                  forecast: TankForecast | None, loyalty: int | None, template: str,
+                  kind: MessageKind) -> None:
+    """Queue the text that offers ``proposal`` (once: key ``<kind>:<proposal>``), for the
+    next allowed send time, and note when it goes out."""
+    body = proposal_text(template, settings=settings, shop=shop, customer=customer,
+                         product=product, proposal=proposal, forecast=forecast, loyalty=loyalty)
+    queue_message(session=session, shop_id=shop.id or 0, customer_id=customer.id,
+                  to_phone=customer.phone, body=body, kind=kind,
+                  idempotency_key=f"{kind.value}:{proposal.id}", not_before=clock.send_at)
+    proposal.prompted_at = clock.send_at
+    session.add(proposal)
+    session.flush()
 
 
 def proposal_text(key: str, *, settings: Settings, shop: Shop, customer: Customer, product: Product,
@@ -304,8 +315,9 @@ def _remind_one(session: Session, shop: Shop, settings: Settings, clock: SendClo
         asked = asks_this_week(session=session, customer_id=customer.id or 0,
                                send_at=clock.send_at)
         if asked < c.max_prompts_per_week:
-            body = proposal_text("reminder", settings=settings, shop=shop, customer=customer,
-                         product=product, proposal=p, forecast=forecast, loyalty=None)
+            body = proposal_text("reminder", settings=settings, shop=shop,
+                                 customer=customer, product=product, proposal=p,
+                                 forecast=forecast, loyalty=None)
             queue_message(session=session, shop_id=shop.id or 0, customer_id=customer.id,
                           to_phone=customer.phone, body=body, kind=MessageKind.REMINDER,
                           idempotency_key=f"reminder:{p.id}", not_before=clock.send_at)
