@@ -33,6 +33,7 @@ from replenish.web.auth import (
 )
 from replenish.web.auth import router as auth_router
 from replenish.web.courier import router as courier_router
+from replenish.web.detail import router as detail_router
 from replenish.web.messages import router as messages_router
 from replenish.web.today import router as today_router
 from replenish.web.twilio import router as twilio_router
@@ -74,6 +75,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.include_router(auth_router)  # /login, /logout
     app.include_router(messages_router)  # /messages: the inbox and the phone panel
     app.include_router(today_router)  # /: the morning page
+    app.include_router(detail_router)  # /customers/{id}: chart, thread, drops
 
     @app.get("/api/v1/forecasts")
     def forecasts(me: CurrentUser, session: SessionDep) -> list[dict[str, Any]]:
