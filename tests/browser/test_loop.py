@@ -125,6 +125,13 @@ def test_a_yes_from_the_phone_panel_becomes_a_recorded_stop(town, chromium, shot
                          .inner_text())
         shots(courier, "courier-recorded")
 
+        owner.goto(f"{server.url}/customers/{amy_id}")
+        chart = owner.locator("svg.tank-chart").first
+        assert chart.locator("path.drop").count() >= 1  # the delivered drop, as a step
+        assert chart.locator("rect.measured").count() >= 1  # the 12 cm found before it
+        assert chart.locator("polygon.band").count() == 1  # the forecast after it
+        shots(owner, "customer-chart")
+
     with Session(engine) as session:
         done = session.get(Drop, drop.id)
         assert done.status is DropStatus.DELIVERED

@@ -1,7 +1,7 @@
 """A day's booked drops become routes in the database, and a courier's records of the
 stops become drops, readings and lessons for the forecast."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -179,3 +179,27 @@ def test_a_wished_for_window_is_soft_and_an_asked_for_one_is_hard():
     assert window_on(parse_time_windows("prefer sat 09:00-12:00"), thursday, taipei) is None
     assert window_on(parse_time_windows("sat 09:00-12:00"), thursday, taipei).startswith(
         "no time window on thu")
+
+
+def test_a_delivered_stop_brings_that_tanks_forecast_up_to_date_at_once(session, settings):
+    from replenish.db.models import HouseholdChangeCreate, TankForecast
+    from replenish.db.queries import record_household_change
+    from replenish.db.queries.nightly import refresh_forecasts
+
+    shop, _, drops = build_town(session, settings)
+    for customer in session.exec(select(Customer)).all():
+        record_household_change(session=session, customer=customer, change_in=(
+            HouseholdChangeCreate(effective_date=date(2026, 1, 1), adults=2)))
+    refresh_forecasts(session=session, shop=shop, now=WEDNESDAY_17, settings=settings)
+    build(session, shop, settings)
+    wang = session.get(Drop, drops["Mrs. Wang"].id)
+    lin = session.get(Drop, drops["Mr. Lin"].id)
+    before_lin = session.get(TankForecast, lin.tank_id).computed_at
+    stop = next(s for s in stops_of(session) if s.drop_id == wang.id)
+
+    complete_stop(session=session, stop=stop, status=StopStatus.DELIVERED, now=THURSDAY_10,
+                  settings=settings, quantity=20, level_before=10)
+
+    row = session.get(TankForecast, wang.tank_id)
+    assert row.computed_at == THURSDAY_10 and row.level_now == pytest.approx(30, abs=0.5)
+    assert session.get(TankForecast, lin.tank_id).computed_at == before_lin  # only hers

@@ -16,6 +16,7 @@ Memory stays flat however many tanks the shop has. Functions flush; the caller c
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -60,13 +61,16 @@ _STATE_COLUMNS = ("capacity", "prior_mean", "prior_sd", "eta", "lam", "t_ref", "
 
 
 def refresh_forecasts(
-    *, session: Session, shop: Shop, now: datetime, settings: Settings, chunk: int = 50_000
+    *, session: Session, shop: Shop, now: datetime, settings: Settings, chunk: int = 50_000,
+    tank_ids: Sequence[int] | None = None,
 ) -> RefreshResult:
-    """Tonight's forecast for every tank of ``shop`` as of ``now``."""
+    """Tonight's forecast for every tank of ``shop`` as of ``now``; with ``tank_ids``, for
+    those tanks only (what a courier's record changed, seen at once rather than tonight)."""
     assert shop.id is not None
     as_of = now.astimezone(ZoneInfo(shop.timezone)).date()
     _mark_household_changes_due(session, shop_id=shop.id, today=as_of)
-    refolded, without_household = _refold_stale(session, shop=shop, settings=settings, now=now)
+    refolded, without_household = _refold_stale(session, shop=shop, settings=settings, now=now,
+                                                 only=tank_ids)
     held = _customers_with_holds(session, shop_id=shop.id, after=as_of)
     done = without = 0
     for product in session.exec(select(Product).where(Product.shop_id == shop.id)).all():
@@ -74,7 +78,7 @@ def refresh_forecasts(
         while after is not None:
             chunk_done, chunk_without, after = _refresh_chunk(
                 session, shop=shop, product=product, now=now, settings=settings,
-                held=held, after=after, limit=chunk)
+                held=held, after=after, limit=chunk, only=tank_ids)
             done += chunk_done
             without += chunk_without
     session.flush()
@@ -102,15 +106,17 @@ def _mark_household_changes_due(session: Session, *, shop_id: int, today: date) 
 
 
 def _refold_stale(session: Session, *, shop: Shop, settings: Settings,
-                  now: datetime) -> tuple[int, int]:
+                  now: datetime, only: Sequence[int] | None = None) -> tuple[int, int]:
     t = TankForecast.__table__
-    stale_ids = session.execute(
+    statement = (
         sa.select(Tank.__table__.c.id)
         .select_from(Tank.__table__.outerjoin(t, t.c.tank_id == Tank.__table__.c.id))
         .where(Tank.__table__.c.shop_id == shop.id,
                sa.or_(t.c.tank_id.is_(None), t.c.stale))
-        .order_by(Tank.__table__.c.id)
-    ).scalars().all()
+        .order_by(Tank.__table__.c.id))
+    if only is not None:
+        statement = statement.where(Tank.__table__.c.id.in_(list(only)))
+    stale_ids = session.execute(statement).scalars().all()
     products = {p.id: p for p in session.exec(select(Product).where(Product.shop_id == shop.id))}
     done = missing = 0
     for start in range(0, len(stale_ids), REFOLD_CHUNK):
@@ -190,7 +196,7 @@ def _grouped(session: Session, model: Any, key: str, ids: list[int], *,
 
 def _refresh_chunk(
     session: Session, *, shop: Shop, product: Product, now: datetime, settings: Settings,
-    held: set[int], after: int, limit: int,
+    held: set[int], after: int, limit: int, only: Sequence[int] | None = None,
 ) -> tuple[int, int, int | None]:
     """Forecast up to ``limit`` tanks with ids above ``after``; returns the next ``after``
     (None when this was the last chunk)."""
@@ -198,12 +204,14 @@ def _refresh_chunk(
     tz = ZoneInfo(shop.timezone)
     params = core_params(settings)
     as_of = now.astimezone(tz).date()
-    rows = session.execute(
+    statement = (
         sa.select(t.c.tank_id, t.c.customer_id, *(t.c[name] for name in _STATE_COLUMNS))
         .where(t.c.shop_id == shop.id, t.c.product_id == product.id, t.c.tank_id > after)
         .order_by(t.c.tank_id)
-        .limit(limit)
-    ).all()
+        .limit(limit))
+    if only is not None:
+        statement = statement.where(t.c.tank_id.in_(list(only)))
+    rows = session.execute(statement).all()
     if not rows:
         return 0, 0, None
     data = np.array([r[2:] for r in rows], dtype=np.float64)  # None -> nan

@@ -37,6 +37,7 @@ from replenish.db.models import (
     Tank,
     TankForecast,
 )
+from replenish.db.queries.nightly import refresh_forecasts
 from replenish.db.queries.records import complete_drop
 from replenish.db.queries.shop_values import format_time_windows
 from replenish.db.values import TimeWindow as TimeWindowValue
@@ -282,4 +283,11 @@ def complete_stop(*, session: Session, stop: RouteStop, status: StopStatus, now:
         stop.quantity = quantity
     session.add(stop)
     session.flush()
-    return stop
+    shop = session.get(Shop, stop.shop_id)
+    assert shop is not None
+    # the owner sees the new level and dates now, not after tonight's refresh
+    refresh_forecasts(session=session, shop=shop, now=now, settings=settings,
+                      tank_ids=[tank.id or 0])
+    refreshed = session.get(RouteStop, stop.id)
+    assert refreshed is not None
+    return refreshed
