@@ -24,17 +24,31 @@ Rules:
 * Answers wait for the end of quiet hours (``send_after``).
 * A text from a number that is no customer's, and a yes, amount or no with no open
   proposal, go to the owner's inbox (unhandled); the latter gets the unknown auto-reply.
+
+Round trips: what a text reads (its shop and products, the customer, the open proposal
+with its planned drop, the tanks with their forecasts) goes through an ``InboundLookup``.
+On its own a text reads each once (one query each: the proposal with its drop, the tanks
+with their forecasts). ``replenish.conversation.pending.apply_batch`` hands one lookup to
+a whole batch of texts and ``preload``s it for all of their customers in a few queries;
+a proposal that an earlier text of the batch closed is then told by ``is_open``, not by
+asking again. What a text changes is written in one flush at its end (a booked drop is
+inserted first, for its id; in a batch, in one flush for the batch: ``apply_claimed``
+with ``flush=False``), and its answer is queued with one ``INSERT ... ON CONFLICT DO
+NOTHING`` (``insert_message``). The queries are built once per process: building a
+statement cost more than running it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, select
 
 from replenish.conversation.rules import loyalty_count, loyalty_note
 from replenish.conversation.texts import message_text, send_after, window_text
@@ -59,18 +73,13 @@ from replenish.db.queries.customers import (
     opt_in_customer,
     opt_out_customer,
 )
-from replenish.db.queries.messages import (
-    find_message_by_key,
-    mark_inbound_handled,
-    queue_message,
-)
-from replenish.db.queries.proposals import open_proposal
+from replenish.db.queries.messages import insert_message
+from replenish.db.queries.proposals import is_open, open_proposal, open_proposals
 from replenish.db.queries.records import add_drop, add_reading
 from replenish.db.queries.shops import list_products
-from replenish.db.queries.tanks import find_drop_by_key, list_tanks
 from replenish.settings import Settings
 
-__all__ = ["InboundResult", "answer_time", "handle_inbound"]
+__all__ = ["InboundLookup", "InboundResult", "answer_time", "apply_claimed", "handle_inbound"]
 
 # answers that settle (or re-settle) the proposal: it counts as answered
 _ANSWERS = ("booked", "snoozed", "declined", "stopped")
@@ -97,14 +106,159 @@ class InboundResult:
 
 @dataclass
 class _Tanks:
-    """The customer's tanks by product key, and the room in each."""
+    """The customer's tanks by product key, the room in each, and their forecasts."""
 
     tank: dict[str, Tank] = field(default_factory=dict)
     rooms: dict[str, TankRoom] = field(default_factory=dict)
+    forecast: dict[int, TankForecast | None] = field(default_factory=dict)  # by tank id
+
+
+class InboundLookup:
+    """What applying texts reads, kept for one session (a batch of texts).
+
+    Without ``preload`` each thing is read when first asked for. ``preload(texts)`` reads
+    them for every text in a few queries: the shops, their products, the customers, their
+    open proposals (with planned drops) and their tanks (with forecasts). A text changes
+    proposals, drops and forecasts through the same ORM objects, so later texts of the
+    batch see those changes; tanks and products are not changed by texts. (A batch that
+    fails is rolled back as a whole, and its lookup thrown away with its session.)
+
+    The rows are kept here by id (the session's identity map holds them only weakly, and
+    even a hit there costs more than a dict); the statements are built once per process.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._shops: dict[int, Shop] = {}
+        self._customers: dict[int, Customer] = {}
+        self._products: dict[int, dict[str, Product]] = {}
+        self._proposals: dict[int, list[Proposal]] = {}  # open when read, newest first
+        self._drops: dict[int, Drop] = {}
+        self._tanks: dict[int, list[tuple[Tank, TankForecast | None]]] = {}
+        self._tank_by_id: dict[int, Tank] = {}
+
+    def preload(self, texts: Iterable[InboundMessage]) -> None:
+        session = self.session
+        texts = list(texts)
+        shop_ids = sorted({t.shop_id for t in texts} - set(self._products))
+        customer_ids = sorted({t.customer_id for t in texts if t.customer_id is not None}
+                              - set(self._tanks))
+        if shop_ids:
+            for shop in session.exec(_statement("shops"), params={"ids": shop_ids}):
+                self._keep_shop(shop)
+            for shop_id in shop_ids:
+                self._products[shop_id] = {}
+            for product in session.exec(_statement("products"), params={"ids": shop_ids}):
+                self._products[product.shop_id][product.key] = product
+        if not customer_ids:
+            return
+        for customer in session.exec(_statement("customers"), params={"ids": customer_ids}):
+            assert customer.id is not None
+            self._customers[customer.id] = customer
+        proposals, drops = open_proposals(session=session, customer_ids=customer_ids)
+        self._proposals.update(proposals)
+        for drop in drops:
+            self.keep_drop(drop)
+        for customer_id in customer_ids:
+            self._tanks[customer_id] = []
+        for tank, forecast in session.exec(_statement("tanks"), params={"ids": customer_ids}):
+            self._keep_tank(tank, forecast)
+
+    def shop(self, shop_id: int) -> Shop:
+        if shop_id not in self._shops:
+            shop = self.session.get(Shop, shop_id)
+            assert shop is not None
+            self._keep_shop(shop)
+        return self._shops[shop_id]
+
+    def customer(self, customer_id: int) -> Customer | None:
+        if customer_id not in self._customers:
+            customer = self.session.get(Customer, customer_id)
+            if customer is None:
+                return None
+            self._customers[customer_id] = customer
+        return self._customers[customer_id]
+
+    def products(self, shop_id: int) -> dict[str, Product]:
+        """The shop's products by key, in id order."""
+        if shop_id not in self._products:
+            self._products[shop_id] = {p.key: p for p in
+                                       list_products(session=self.session, shop_id=shop_id)}
+        return self._products[shop_id]
+
+    def open_proposal(self, customer_id: int) -> Proposal | None:
+        if customer_id not in self._proposals:
+            row = open_proposal(session=self.session, customer_id=customer_id)
+            self._proposals[customer_id] = [] if row is None else [row]
+        for row in self._proposals[customer_id]:
+            if is_open(row, self.drop(row.drop_id)):
+                return row
+        return None
+
+    def drop(self, drop_id: int | None) -> Drop | None:
+        if drop_id is None:
+            return None
+        if drop_id not in self._drops:
+            drop = self.session.get(Drop, drop_id)
+            if drop is None:
+                return None
+            self.keep_drop(drop)
+        return self._drops[drop_id]
+
+    def keep_drop(self, drop: Drop) -> None:
+        """A drop read or planned: later texts of the batch find it here."""
+        assert drop.id is not None
+        self._drops[drop.id] = drop
+
+    def tanks(self, customer: Customer) -> list[tuple[Tank, TankForecast | None]]:
+        """The customer's tanks in id order, each with its forecast (None: none yet)."""
+        assert customer.id is not None
+        if customer.id not in self._tanks:
+            self._tanks[customer.id] = []
+            for tank, forecast in self.session.exec(
+                    _statement("tanks_of"),
+                    params={"shop_id": customer.shop_id, "customer_id": customer.id}):
+                self._keep_tank(tank, forecast)
+        return self._tanks[customer.id]
+
+    def tank(self, tank_id: int) -> Tank:
+        tank = self._tank_by_id.get(tank_id) or self.session.get(Tank, tank_id)
+        assert tank is not None
+        return tank
+
+    def _keep_shop(self, shop: Shop) -> None:
+        assert shop.id is not None
+        self._shops[shop.id] = shop
+
+    def _keep_tank(self, tank: Tank, forecast: TankForecast | None) -> None:
+        assert tank.id is not None
+        self._tanks.setdefault(tank.customer_id, []).append((tank, forecast))
+        self._tank_by_id[tank.id] = tank
+
+
+@cache
+def _statement(name: str) -> Any:
+    """The lookup's queries, built once (building one costs more than running it)."""
+    ids: Any = bindparam("ids", expanding=True)
+    tanks = (select(Tank, TankForecast)
+             .outerjoin(TankForecast, col(TankForecast.tank_id) == col(Tank.id))
+             .order_by(col(Tank.id)))
+    if name == "shops":
+        return select(Shop).where(col(Shop.id).in_(ids))
+    if name == "products":
+        return select(Product).where(col(Product.shop_id).in_(ids)).order_by(col(Product.id))
+    if name == "customers":
+        return select(Customer).where(col(Customer.id).in_(ids))
+    if name == "tanks":
+        return tanks.where(col(Tank.customer_id).in_(ids))
+    assert name == "tanks_of"
+    return tanks.where(col(Tank.shop_id) == bindparam("shop_id"),
+                       col(Tank.customer_id) == bindparam("customer_id"))
 
 
 def handle_inbound(*, session: Session, inbound: InboundMessage, now: datetime,
-                   settings: Settings, provider_answered: str | None = None) -> InboundResult:
+                   settings: Settings, provider_answered: str | None = None,
+                   lookup: InboundLookup | None = None) -> InboundResult:
     """Apply one customer's text; see the module docstring. ``now`` is aware.
 
     ``provider_answered``: Twilio's ``OptOutType`` (STOP, START or HELP) when Twilio has
@@ -115,18 +269,30 @@ def handle_inbound(*, session: Session, inbound: InboundMessage, now: datetime,
         return InboundResult(None, customer_id=inbound.customer_id, already_handled=True)
     inbound.processed_at = now
     session.add(inbound)
-    shop = session.get(Shop, inbound.shop_id)
-    assert shop is not None and shop.id is not None
-    customer = _sender(session, shop, inbound)
-    products = {p.key: p for p in list_products(session=session, shop_id=shop.id)}
+    return apply_claimed(session=session, inbound=inbound, now=now, settings=settings,
+                         provider_answered=provider_answered, lookup=lookup)
+
+
+def apply_claimed(*, session: Session, inbound: InboundMessage, now: datetime,
+                  settings: Settings, provider_answered: str | None = None,
+                  lookup: InboundLookup | None = None, flush: bool = True) -> InboundResult:
+    """``handle_inbound`` for a text its caller has already claimed (``processed_at`` set,
+    as ``apply_batch`` does for a whole batch in one UPDATE). ``flush=False`` leaves what
+    is still pending to the caller's flush (``apply_batch``: one for the whole batch)."""
+    lookup = lookup or InboundLookup(session)
+    shop = lookup.shop(inbound.shop_id)
+    customer = _sender(session, lookup, shop, inbound)
+    products = lookup.products(inbound.shop_id)
     if customer is None or not products:
+        if flush:
+            session.flush()
         return InboundResult(None, to_inbox=True)
     assert customer.id is not None
     today = now.astimezone(ZoneInfo(shop.timezone)).date()
     names = [ProductNames(p.key, p.aliases) for p in products.values()]
     reply = parse_reply(inbound.body, products=names, today=today)
-    row = open_proposal(session=session, customer_id=customer.id)
-    tanks = _customer_tanks(session, customer, products, row)
+    row = lookup.open_proposal(customer.id)
+    tanks = _customer_tanks(lookup, customer, products, row)
     offer = _offer(row, customer, products, tanks, today)
     outcome = answer(offer, reply, rooms=tanks.rooms, today=today,
                      snooze_days=settings.conversation.snooze_days,
@@ -135,7 +301,7 @@ def handle_inbound(*, session: Session, inbound: InboundMessage, now: datetime,
     message, to_inbox = outcome.message, outcome.to_inbox
     drop_id = None
     if row is not None:
-        drop_id = _move_proposal(session, row, outcome, tanks, products, now=now,
+        drop_id = _move_proposal(session, lookup, row, outcome, tanks, products, now=now,
                                  settings=settings)
     if outcome.preferred_product in products:
         customer.preferred_product_id = products[outcome.preferred_product].id
@@ -149,7 +315,11 @@ def handle_inbound(*, session: Session, inbound: InboundMessage, now: datetime,
         opt_out_customer(session=session, customer=customer, at=now)
     elif outcome.opted_out is False:
         opt_in_customer(session=session, customer=customer)
-    session.flush()
+    if not to_inbox:
+        inbound.handled = True
+        session.add(inbound)
+    if flush:
+        session.flush()  # everything this text changed, in one go
 
     queued: list[int] = []
     may_text = not customer.opted_out or (message == "stopped" and not was_opted_out)
@@ -158,11 +328,10 @@ def handle_inbound(*, session: Session, inbound: InboundMessage, now: datetime,
         key = (f"autoreply:{customer.id}:{today.isoformat()}" if message == "unknown"
                else f"reply:{inbound.provider_sid}")
         product = products.get(outcome.proposal.product) or _usual_product(customer, products)
-        if find_message_by_key(session=session, idempotency_key=key) is None:  # once
-            queued.append(_queue_answer(session, shop, customer, product, outcome, message,
-                                        key=key, now=now, settings=settings))
-    if not to_inbox:
-        mark_inbound_handled(session=session, inbound=inbound)
+        queued_id = _queue_answer(session, shop, customer, product, outcome, message,
+                                  key=key, now=now, settings=settings)
+        if queued_id is not None:  # None: queued before (the unknown reply, once a day)
+            queued.append(queued_id)
     return InboundResult(intent=reply.intent, message=message, reply=reply,
                          customer_id=customer.id, proposal_id=None if row is None else row.id,
                          drop_id=drop_id, reading_id=reading_id, queued=tuple(queued),
@@ -172,10 +341,11 @@ def handle_inbound(*, session: Session, inbound: InboundMessage, now: datetime,
 # --- reading the situation ----------------------------------------------------------------
 
 
-def _sender(session: Session, shop: Shop, inbound: InboundMessage) -> Customer | None:
+def _sender(session: Session, lookup: InboundLookup, shop: Shop,
+            inbound: InboundMessage) -> Customer | None:
     """The customer who sent it (linking the text to them), or None for a stranger."""
     if inbound.customer_id is not None:
-        customer = session.get(Customer, inbound.customer_id)
+        customer = lookup.customer(inbound.customer_id)
         if customer is not None and customer.shop_id == shop.id:
             return customer
     customer = find_customer_by_phone(session=session, shop=shop, phone=inbound.from_phone)
@@ -185,24 +355,25 @@ def _sender(session: Session, shop: Shop, inbound: InboundMessage) -> Customer |
     return customer
 
 
-def _customer_tanks(session: Session, customer: Customer, products: Mapping[str, Product],
-                    row: Proposal | None) -> _Tanks:
+def _customer_tanks(lookup: InboundLookup, customer: Customer,
+                    products: Mapping[str, Product], row: Proposal | None) -> _Tanks:
     """Room per product: capacity less the level expected now (all of it when unknown)."""
     by_id = {p.id: p for p in products.values()}
-    tanks = list(list_tanks(session=session, shop_id=customer.shop_id, customer_id=customer.id))
+    tanks = list(lookup.tanks(customer))
     if row is not None:  # the proposal's own tank stands for its product
-        tanks.sort(key=lambda t: t.id != row.tank_id)
+        tanks.sort(key=lambda pair: pair[0].id != row.tank_id)
     out = _Tanks()
-    for tank in tanks:
+    for tank, forecast in tanks:
         product = by_id.get(tank.product_id)
         if product is None or product.key in out.tank:
             continue
-        forecast = session.get(TankForecast, tank.id)
         capacity = forecast.capacity if forecast is not None else capacity_of(tank, product)
         level = None if forecast is None else forecast.level_now
         room = capacity if level is None else max(capacity - level, 0.0)
         out.tank[product.key] = tank
         out.rooms[product.key] = _room(product, room)
+        assert tank.id is not None
+        out.forecast[tank.id] = forecast
     return out
 
 
@@ -238,44 +409,47 @@ def _offer(row: Proposal | None, customer: Customer, products: Mapping[str, Prod
 # --- applying the outcome -----------------------------------------------------------------
 
 
-def _move_proposal(session: Session, row: Proposal, outcome: Outcome, tanks: _Tanks,
-                   products: Mapping[str, Product], *, now: datetime,
+def _move_proposal(session: Session, lookup: InboundLookup, row: Proposal, outcome: Outcome,
+                   tanks: _Tanks, products: Mapping[str, Product], *, now: datetime,
                    settings: Settings) -> int | None:
-    """Write the outcome into the proposal row and its planned drop; the booked drop's id."""
+    """Write the outcome into the proposal row and its planned drop; the booked drop's id.
+
+    The drop is written first (a new one is inserted for its id), then the row's changes
+    in one go: the caller flushes."""
     p = outcome.proposal
     product = products[p.product]
     new_tank = tanks.tank.get(p.product)
+    product_id, tank_id = row.product_id, row.tank_id
     if product.id != row.product_id and new_tank is not None:  # "要水": the water tank
         assert product.id is not None and new_tank.id is not None
-        row.product_id, row.tank_id = product.id, new_tank.id
+        product_id, tank_id = product.id, new_tank.id
+    drop = lookup.drop(row.drop_id)
+    drop_id = row.drop_id
+    if p.state is ProposalState.BOOKED:
+        if drop is None:  # planned once: a drop keyed proposal:<id> comes back as it is
+            tank = lookup.tank(tank_id)
+            note = loyalty_note(loyalty_count(session=session, customer_id=row.customer_id,
+                                              settings=settings))
+            drop = add_drop(session=session, tank=tank, product=product, delivered_on=p.drop_on,
+                            quantity=p.quantity, settings=settings, status=DropStatus.PLANNED,
+                            idempotency_key=f"proposal:{row.id}", now=now, note=note)
+            lookup.keep_drop(drop)
+        if drop.status is not DropStatus.DELIVERED:  # (a new one already is as planned)
+            drop.tank_id, drop.delivered_on, drop.quantity = tank_id, p.drop_on, p.quantity
+            drop.status = DropStatus.PLANNED
+            session.add(drop)
+        drop_id = drop.id
+    elif drop is not None and drop.status is DropStatus.PLANNED:
+        drop.status = DropStatus.CANCELLED  # "3": skip it; "2": ask again later
+        session.add(drop)
+    row.product_id, row.tank_id, row.drop_id = product_id, tank_id, drop_id
     row.state, row.quantity, row.drop_on = p.state, p.quantity, p.drop_on
     row.snoozed_until = p.snoozed_until
     if outcome.message in _ANSWERS:
         row.answered_at = now
     row.updated_at = now
-    key = f"proposal:{row.id}"
-    drop = session.get(Drop, row.drop_id) if row.drop_id is not None else None
-    drop = drop or find_drop_by_key(session=session, idempotency_key=key)
-    if p.state is ProposalState.BOOKED:
-        tank = session.get(Tank, row.tank_id)
-        assert tank is not None
-        if drop is None:
-            note = loyalty_note(loyalty_count(session=session, customer_id=row.customer_id,
-                                              settings=settings))
-            drop = add_drop(session=session, tank=tank, product=product, delivered_on=p.drop_on,
-                            quantity=p.quantity, settings=settings, status=DropStatus.PLANNED,
-                            idempotency_key=key, now=now, note=note)
-        elif drop.status is not DropStatus.DELIVERED:
-            drop.tank_id, drop.delivered_on, drop.quantity = row.tank_id, p.drop_on, p.quantity
-            drop.status = DropStatus.PLANNED
-            session.add(drop)
-        row.drop_id = drop.id
-    elif drop is not None and drop.status is DropStatus.PLANNED:
-        drop.status = DropStatus.CANCELLED  # "3": skip it; "2": ask again later
-        session.add(drop)
     session.add(row)
-    session.flush()
-    return row.drop_id if p.state is ProposalState.BOOKED else None
+    return drop_id if p.state is ProposalState.BOOKED else None
 
 
 def _record_level(session: Session, outcome: Outcome, reply: Reply, row: Proposal | None,
@@ -291,8 +465,8 @@ def _record_level(session: Session, outcome: Outcome, reply: Reply, row: Proposa
     if outcome.level_amount is not None:
         level = outcome.level_amount
     else:
-        assert outcome.level_fraction is not None
-        forecast = session.get(TankForecast, tank.id)
+        assert outcome.level_fraction is not None and tank.id is not None
+        forecast = tanks.forecast.get(tank.id)
         capacity = forecast.capacity if forecast is not None else capacity_of(tank, product)
         level = outcome.level_fraction * capacity
     try:
@@ -317,7 +491,8 @@ def _level_tank(reply: Reply, row: Proposal | None, tanks: _Tanks) -> Tank | Non
 
 def _queue_answer(session: Session, shop: Shop, customer: Customer, product: Product,
                   outcome: Outcome, message: str, *, key: str, now: datetime,
-                  settings: Settings) -> int:
+                  settings: Settings) -> int | None:
+    """Queue the answer (keyed ``key``); its outbox id, or None when queued before."""
     assert shop.id is not None
     after = send_after(now, shop=shop, settings=settings)
     p = outcome.proposal
@@ -340,12 +515,9 @@ def _queue_answer(session: Session, shop: Shop, customer: Customer, product: Pro
     else:
         body = text(message)
     kind = MessageKind.AUTO_REPLY if message in _AUTO_REPLIES else MessageKind.CONFIRMATION
-    queued = queue_message(session=session, shop_id=shop.id, customer_id=customer.id,
-                           to_phone=customer.phone, body=body, kind=kind,
-                           idempotency_key=key, not_before=after)
-    session.flush()
-    assert queued.id is not None
-    return queued.id
+    return insert_message(session=session, shop_id=shop.id, customer_id=customer.id,
+                          to_phone=customer.phone, body=body, kind=kind,
+                          idempotency_key=key, not_before=after)
 
 
 _TODAY = {"en": "today", "zh-TW": "今天", "zh-CN": "今天"}

@@ -8,17 +8,22 @@ every posted field. A missing or bad signature answers 403 and writes nothing. W
 an auth token (the console transport) or a public URL nothing can be checked, so both
 endpoints answer 403: replenish never takes an unsigned post.
 
-``/twilio/sms`` stores the text and commits (``record_inbound``; Twilio's retry of the
-same MessageSid is stored once and answers 200 without doing anything), answers an empty
-TwiML ``<Response>`` at once; the app's worker thread then applies the text
+``/twilio/sms`` stores the text and commits (``store_inbound``: one ``INSERT ... ON
+CONFLICT DO NOTHING RETURNING`` that also finds the shop and the customer; Twilio's retry
+of the same MessageSid is stored once and answers 200 without doing anything), answers an
+empty TwiML ``<Response>`` at once; the app's worker thread then applies the text, with
+whatever else is waiting, in one transaction
 (``replenish.conversation.pending.InboundWorker``): every answer to the customer goes
-through the outbox. A text stored but not applied (the process stopped in between) is
-applied when the app starts again (``process_pending``). If applying
-the text fails, the text is still kept, unhandled, for the owner's inbox. A keyword Twilio
-answered itself (``OptOutType`` STOP, START or HELP) is applied without a second answer.
+through the outbox. On SQLite the store takes its turn at the write lock from the
+worker's ``WriteTurns``, before the worker's next text. A text stored but not applied
+(the process stopped in between) is applied when the app starts again
+(``process_pending``). If applying the text fails, the text is still kept, unhandled,
+for the owner's inbox. A keyword Twilio answered itself (``OptOutType`` STOP, START or
+HELP) is applied without a second answer.
 
 ``/twilio/status`` records a status (``record_status``), finding a message whose sid was
-never recorded by the ``key`` query parameter of its StatusCallback URL.
+never recorded by the ``key`` query parameter of its StatusCallback URL (on SQLite it
+too takes its turn at the write lock before the worker's next text).
 
 The form body is read with the standard library (Twilio posts
 ``application/x-www-form-urlencoded``), so no multipart parser is needed.
@@ -27,20 +32,20 @@ The form body is read with the standard library (Twilio posts
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator
 
-from replenish.conversation.pending import apply_stored
-from replenish.db.models import Customer, Shop
-from replenish.db.queries.messages import record_inbound, record_status
-from replenish.db.values import normalize_phone
+from replenish.conversation.pending import WriteTurns, apply_stored
+from replenish.db.errors import NotFoundError
+from replenish.db.queries.messages import record_status, store_inbound
 from replenish.settings import Settings
 
 __all__ = ["EMPTY_TWIML", "router"]
@@ -81,11 +86,12 @@ async def receive_sms(request: Request) -> Response:
     if not sid or not from_phone:
         raise HTTPException(400, "MessageSid and From are required")
     engine, settings = request.app.state.engine, request.app.state.settings
+    worker = getattr(request.app.state, "inbound_worker", None)
     stored = await run_in_threadpool(
         _store, engine, sid=sid, from_phone=from_phone, to_phone=form.get("To") or "-",
-        body=form.get("Body") or "", now=datetime.now(UTC))
+        body=form.get("Body") or "", now=datetime.now(UTC),
+        turns=getattr(worker, "turns", None))
     if stored is not None:  # not a retry: the app's worker applies it, in arrival order
-        worker = getattr(request.app.state, "inbound_worker", None)
         if worker is not None:
             worker.submit(stored, form.get("OptOutType"))
         else:  # an app running without its lifespan (no worker): apply it here
@@ -95,33 +101,14 @@ async def receive_sms(request: Request) -> Response:
 
 
 def _store(engine: Engine, *, sid: str, from_phone: str, to_phone: str, body: str,
-           now: datetime) -> int | None:
-    """Store the text (once per MessageSid); its id, or None for a retry."""
-    with Session(engine) as session:
-        shop, customer = _addressee(session, from_phone)
-        if shop is None:
-            raise HTTPException(503, "no shop yet: run `replenish init`")
-        assert shop.id is not None
-        inbound, created = record_inbound(
-            session=session, shop_id=shop.id, provider_sid=sid, from_phone=from_phone,
-            to_phone=to_phone, body=body, received_at=now,
-            customer_id=None if customer is None else customer.id)
-        session.commit()
-        return inbound.id if created else None
-
-
-def _addressee(session: Session, from_phone: str) -> tuple[Shop | None, Customer | None]:
-    """The shop a text is for: the first (by id) with a customer of that phone, else the
-    first shop. All shops share one Twilio account, so ``To`` cannot tell them apart."""
+           now: datetime, turns: WriteTurns | None = None) -> int | None:
+    """Store the text (once per MessageSid) and commit; its id, or None for a retry."""
     try:
-        phone = normalize_phone(from_phone, region=None)
-    except ValueError:
-        phone = from_phone
-    customer = session.exec(select(Customer).where(Customer.phone == phone)
-                            .order_by(col(Customer.shop_id))).first()
-    if customer is not None:
-        return session.get(Shop, customer.shop_id), customer
-    return session.exec(select(Shop).order_by(col(Shop.id))).first(), None
+        with turns.store() if turns is not None else nullcontext(), engine.begin() as conn:
+            return store_inbound(connection=conn, provider_sid=sid, from_phone=from_phone,
+                                 to_phone=to_phone, body=body, received_at=now)
+    except NotFoundError:
+        raise HTTPException(503, "no shop yet: run `replenish init`") from None
 
 
 @router.post(STATUS_PATH)
@@ -133,16 +120,18 @@ async def receive_status(request: Request) -> Response:
     if not sid or not status:
         raise HTTPException(400, "MessageSid and MessageStatus are required")
     code = (form.get("ErrorCode") or "").strip()
+    worker = getattr(request.app.state, "inbound_worker", None)
     await run_in_threadpool(_record, request.app.state.engine, sid=sid, status=status,
                             error_code=int(code) if code.isdigit() else None,
                             error_message=form.get("ErrorMessage") or None,
-                            key=request.query_params.get("key"))
+                            key=request.query_params.get("key"),
+                            turns=getattr(worker, "turns", None))
     return Response(status_code=200)
 
 
 def _record(engine: Engine, *, sid: str, status: str, error_code: int | None,
-            error_message: str | None, key: str | None) -> None:
-    with Session(engine) as session:
+            error_message: str | None, key: str | None, turns: WriteTurns | None) -> None:
+    with turns.store() if turns is not None else nullcontext(), Session(engine) as session:
         record_status(session=session, provider_sid=sid, status=status, error_code=error_code,
                       error_message=error_message, idempotency_key=key)
         session.commit()

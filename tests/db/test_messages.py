@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import event
 from sqlmodel import select
 
 from replenish.db import DuplicateError, NotFoundError
@@ -16,6 +17,7 @@ from replenish.db.models import (
 from replenish.db.queries import create_customer, create_shop
 from replenish.db.queries.messages import (
     get_message,
+    insert_message,
     list_inbound,
     list_messages,
     mark_inbound_handled,
@@ -25,6 +27,7 @@ from replenish.db.queries.messages import (
     record_inbound,
     record_status,
     requeue_message,
+    store_inbound,
 )
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -303,3 +306,97 @@ def test_the_inbox_lists_newest_first_and_filters(session, shop, customer):
 def test_an_inbound_message_needs_an_aware_time(session, shop):
     with pytest.raises(ValidationError):
         inbound(session, shop, received_at=datetime(2026, 11, 24, 8, 0))
+
+
+# --- the webhook's one-statement store ---
+
+
+def store(session, sid="SM" + "b" * 32, **fields):
+    values = {"from_phone": PHONE, "to_phone": "+15005550006", "body": "好", "received_at": NOW}
+    return store_inbound(connection=session.connection(), provider_sid=sid, **(values | fields))
+
+
+def statements(session):
+    """The statements ``session``'s connection runs from now on."""
+    seen: list[str] = []
+    event.listen(session.connection(), "before_cursor_execute",
+                 lambda conn, cursor, statement, *args: seen.append(statement))
+    return seen
+
+
+def test_the_webhook_stores_a_text_in_one_statement_and_a_retry_stores_nothing(
+        session, shop, customer):
+    seen = statements(session)
+    first = store(session)
+    assert len(seen) == 1 and seen[0].lstrip().upper().startswith("INSERT")
+    again = store(session, body="changed on retry")
+
+    assert isinstance(first, int) and again is None
+    [row] = session.exec(select(InboundMessage).where(InboundMessage.shop_id == shop.id)).all()
+    assert (row.id, row.body, row.customer_id) == (first, "好", customer.id)
+    assert not row.handled and row.processed_at is None
+
+
+def test_a_text_goes_to_the_first_shop_that_knows_the_number(session, shop, settings):
+    other = create_shop(session=session, shop_in=ShopCreate.from_params(
+        settings.shop, name="Chen's Water"), products=settings.products)
+    theirs = create_customer(session=session, shop=other,
+                             customer_in=CustomerCreate(name="陳先生", phone="0933 111 222"))
+
+    known = store(session, sid="SM1", from_phone="+886933111222")
+    stranger = store(session, sid="SM2", from_phone="+886955000111")
+    odd = store(session, sid="SM3", from_phone="not a number")
+
+    rows = {r.id: r for r in session.exec(select(InboundMessage)).all()}
+    assert (rows[known].shop_id, rows[known].customer_id) == (other.id, theirs.id)
+    assert (rows[stranger].shop_id, rows[stranger].customer_id) == (shop.id, None)
+    assert (rows[odd].shop_id, rows[odd].from_phone) == (shop.id, "not a number")
+
+
+def test_without_a_shop_there_is_nowhere_to_store_a_text(session):
+    with pytest.raises(NotFoundError):
+        store(session)
+    assert session.exec(select(InboundMessage)).all() == []
+
+
+@pytest.mark.parametrize("fields", [{"received_at": datetime(2026, 11, 24, 8, 0)},
+                                    {"from_phone": "+" + "1" * 40}, {"sid": "SM" + "x" * 70}])
+def test_the_store_refuses_what_cannot_be_kept(session, shop, fields):
+    with pytest.raises(ValidationError):
+        store(session, **fields)
+
+
+# --- insert_message: queue_message in one statement ---
+
+
+def insert(session, shop, key="reply:SM1", **fields):
+    values = {"to_phone": PHONE, "body": "好的,週四送到。", "kind": MessageKind.CONFIRMATION}
+    return insert_message(session=session, shop_id=shop.id, idempotency_key=key,
+                          **(values | fields))
+
+
+def test_insert_message_queues_once_per_key(session, shop, customer):
+    first = insert(session, shop, customer_id=customer.id, not_before=NOW)
+    again = insert(session, shop, body="another text")
+
+    assert isinstance(first, int) and again is None
+    [row] = list_messages(session=session, shop_id=shop.id)
+    assert (row.id, row.body, row.status, row.kind) == (
+        first, "好的,週四送到。", MessageStatus.QUEUED, MessageKind.CONFIRMATION)
+    assert (row.customer_id, row.not_before, row.attempts) == (customer.id, NOW, 0)
+
+
+def test_insert_message_refuses_another_shops_key_and_bad_fields(session, shop, customer,
+                                                                  settings):
+    other = create_shop(session=session, shop_in=ShopCreate.from_params(
+        settings.shop, name="Chen's Water"), products=settings.products)
+    insert(session, other, key="shared")
+    with pytest.raises(DuplicateError):
+        insert(session, shop, key="shared")
+    with pytest.raises(ValidationError):
+        insert(session, shop, key="bad-phone", to_phone="12")
+    with pytest.raises(ValidationError):
+        insert(session, shop, key="empty", body="")
+    with pytest.raises(ValueError, match="customer_id"):
+        insert(session, other, key="theirs", customer_id=customer.id)
+    assert insert(session, shop, key="local", to_phone="+886 912-345-678") is not None

@@ -10,8 +10,10 @@ from replenish.db.queries.proposals import (
     call_list,
     create_proposal,
     get_proposal,
+    is_open,
     list_proposals,
     open_proposal,
+    open_proposals,
     plan_drop,
 )
 
@@ -120,3 +122,37 @@ def test_the_call_list_holds_the_unanswered_marked_for_a_call(session, shop, ric
     assert list(call_list(session=session, shop_id=shop.id)) == [waiting]
     assert list_proposals(session=session, shop_id=shop.id, on_call_list=True) == [
         answered, waiting]
+
+
+def test_open_proposals_for_many_customers_agree_with_one_at_a_time(session, shop, rice):
+    wang, wang_tank = household(session, shop, rice)
+    chen, chen_tank = household(session, shop, rice, phone="0912 000 002")
+    lin, _ = household(session, shop, rice, phone="0912 000 003")
+    offer(session, wang, wang_tank, rice, key="old", state=ProposalState.DECLINED)
+    waiting = offer(session, wang, wang_tank, rice, key="new")
+    booked = offer(session, chen, chen_tank, rice, state=ProposalState.BOOKED)
+    drop = plan_drop(session=session, proposal=booked)
+
+    found, drops = open_proposals(session=session, customer_ids=[wang.id, chen.id, lin.id])
+
+    assert found == {wang.id: [waiting], chen.id: [booked], lin.id: []}
+    assert drops == [drop]
+    for customer in (wang, chen, lin):
+        assert open_proposal(session=session, customer_id=customer.id) == next(
+            iter(found[customer.id]), None)
+    assert open_proposals(session=session, customer_ids=[]) == ({}, [])
+
+
+def test_is_open_tells_what_the_query_would(session, shop, rice):
+    customer, tank = household(session, shop, rice)
+    proposal = offer(session, customer, tank, rice, state=ProposalState.BOOKED)
+    assert is_open(proposal, None)  # booked, no drop planned yet
+    drop = plan_drop(session=session, proposal=proposal)
+    assert is_open(proposal, drop)
+    update_drop(session=session, drop=drop, drop_in=DropUpdate(status=DropStatus.DELIVERED))
+    assert not is_open(proposal, drop)
+    assert open_proposal(session=session, customer_id=customer.id) is None
+    proposal.state = ProposalState.SNOOZED
+    assert is_open(proposal, drop)
+    proposal.state = ProposalState.CANCELLED
+    assert not is_open(proposal, None)

@@ -2,6 +2,7 @@
 RequestValidator, against a database the app commits to (SQLite and PostgreSQL)."""
 
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlencode
@@ -65,6 +66,10 @@ def client(engine):
 @pytest.fixture
 def customer(engine):
     """A new shop with one rice customer (a phone of their own) and a proposed drop."""
+    return _household(engine)
+
+
+def _household(engine):
     settings = configured()
     phone = f"+886912345{next(_numbers):03d}"
     with Session(engine) as session:
@@ -316,3 +321,44 @@ def test_a_text_stored_but_not_applied_before_a_stop_is_applied_when_the_app_sta
             InboundMessage.provider_sid == "SM" + "e" * 32)).one()
         assert row.processed_at is not None
     engine.dispose()
+
+
+def test_without_a_shop_a_text_gets_503_and_nothing_is_stored(backend):
+    url = backend.new_database()
+    upgrade_database(url)
+    empty = make_engine(url)
+    try:
+        with TestClient(create_app(configured(), engine=empty)) as bare:
+            response = post(bare, "/twilio/sms", text({"phone": "+886912345999"}, "好",
+                                                       sid="SM" + "af" * 16))
+        assert response.status_code == 503
+        assert rows(empty, InboundMessage) == []
+    finally:
+        empty.dispose()
+
+
+def test_texts_posted_at_once_are_each_stored_once_and_applied_once(client, engine):
+    """Twilio posts concurrently, and retries: every MessageSid is stored once, every
+    stored text applied once, and one customer's texts in the order they were stored."""
+    people = [_household(engine) for _ in range(4)]
+    bodies = ["好", "改天", "3", "還有一半", "?", "好"]
+    posts = [text(who, body, sid=f"SM{n:030x}ff")
+             for n, (who, body) in enumerate((who, body) for body in bodies for who in people)]
+    posts += posts[::5]  # Twilio's retries
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda params: client.post(
+            "/twilio/sms", data=params, headers={"X-Twilio-Signature": RequestValidator(
+                AUTH_TOKEN).compute_signature(PUBLIC_URL + "/twilio/sms", params)}), posts))
+    client.app.state.inbound_worker.drain()
+
+    assert [a.status_code for a in answers] == [200] * len(posts)
+    sids = {params["MessageSid"] for params in posts}
+    stored = [row for row in rows(engine, InboundMessage) if row.provider_sid in sids]
+    assert len(stored) == len(sids)
+    assert all(row.processed_at is not None for row in stored)
+    for who in people:
+        [proposal] = rows(engine, Proposal, id=who["proposal_id"])
+        assert len(rows(engine, Drop, tank_id=proposal.tank_id)) <= 1
+        answers_to = rows(engine, OutboundMessage, customer_id=who["id"])
+        assert len({m.idempotency_key for m in answers_to}) == len(answers_to)

@@ -4,6 +4,11 @@
 (a booking, a prompt), so both are committed together or not at all; the dispatcher
 (``replenish.sms.dispatch``) sends it later. Status callbacks go through
 ``record_status``, inbound texts through ``record_inbound``; both are safe to repeat.
+
+Two one-statement forms serve the webhook's hot path: ``store_inbound`` (the webhook's
+store: one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING``, the addressee
+found in the same statement) and ``insert_message`` (``queue_message`` without an ORM
+object: the id of the new row, or None when the key was already queued).
 """
 
 from __future__ import annotations
@@ -11,14 +16,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from replenish.db.columns import utcnow
-from replenish.db.errors import DuplicateError
-from replenish.db.models import Customer
+from replenish.db.errors import DuplicateError, NotFoundError
+from replenish.db.models import Customer, Shop
 from replenish.db.models.messages import (
     STATUS_RANK,
     InboundMessage,
@@ -29,10 +37,12 @@ from replenish.db.models.messages import (
     OutboundMessageCreate,
 )
 from replenish.db.queries._common import check_reference, get_owned
+from replenish.db.values import normalize_phone
 
 __all__ = [
     "find_message_by_key",
     "get_message",
+    "insert_message",
     "list_inbound",
     "list_messages",
     "mark_inbound_handled",
@@ -42,6 +52,7 @@ __all__ = [
     "record_inbound",
     "record_status",
     "requeue_message",
+    "store_inbound",
 ]
 
 logger = logging.getLogger(__name__)
@@ -119,6 +130,89 @@ def queue_message(
             raise
         return _same_shop_or_raise(existing, shop_id)
     return message
+
+
+def insert_message(
+    *,
+    session: Session,
+    shop_id: int,
+    to_phone: str,
+    body: str,
+    kind: MessageKind | str,
+    idempotency_key: str,
+    customer_id: int | None = None,
+    not_before: datetime | None = None,
+    now: datetime | None = None,
+) -> int | None:
+    """``queue_message`` in one statement (``INSERT ... ON CONFLICT DO NOTHING RETURNING``):
+    the new row's id, or None when ``idempotency_key`` was already queued for this shop
+    (DuplicateError when another shop's). Runs in the session's transaction; no ORM object
+    is made (a later query in the session finds the row as usual). The fields are checked
+    as ``queue_message`` checks them."""
+    check_reference(session, Customer, shop_id=shop_id, row_id=customer_id, field="customer_id")
+    values = _outbound_fields(customer_id=customer_id, to_phone=to_phone, body=body, kind=kind,
+                              idempotency_key=idempotency_key, not_before=not_before)
+    stamp = now or utcnow()
+    values |= {"shop_id": shop_id, "status": MessageStatus.QUEUED, "attempts": 0,
+               "created_at": stamp, "updated_at": stamp}
+    bind = session.connection()
+    new_id = bind.execute(_insert_message_statement(bind.dialect.name), values).scalar()
+    if new_id is not None:
+        return int(new_id)
+    table = OutboundMessage.__table__  # type: ignore[attr-defined]
+    owner = bind.execute(
+        sa.select(table.c.shop_id).where(table.c.idempotency_key == idempotency_key)
+    ).scalar()
+    if owner is not None and owner != shop_id:
+        raise DuplicateError(
+            f"idempotency_key: {idempotency_key!r} is already used by another shop; "
+            "make keys unique across shops (include row ids)",
+            field="idempotency_key",
+        )
+    return None
+
+
+_OUTBOUND_FIELDS = ("customer_id", "to_phone", "body", "kind", "idempotency_key", "not_before")
+_E164_SEEN: dict[str, None] = {}  # numbers OutboundMessageCreate has accepted as they are
+
+
+def _outbound_fields(**fields: Any) -> dict[str, Any]:
+    """``OutboundMessageCreate``'s checks, without its phone parsing for a number it has
+    already accepted unchanged (the customer's E.164 phone, answer after answer)."""
+    body, key, kind = fields["body"], fields["idempotency_key"], fields["kind"]
+    not_before = fields["not_before"]
+    if (fields["to_phone"] in _E164_SEEN and 1 <= len(body) <= 1600 and 1 <= len(key) <= 200
+            and kind in _KINDS and (not_before is None or not_before.utcoffset() is not None)):
+        return fields | {"kind": MessageKind(kind)}
+    checked = OutboundMessageCreate.model_validate(fields)
+    if checked.to_phone == fields["to_phone"]:
+        if len(_E164_SEEN) >= 10_000:
+            _E164_SEEN.clear()
+        _E164_SEEN[checked.to_phone] = None
+    return checked.model_dump()
+
+
+_KINDS = frozenset(MessageKind) | frozenset(k.value for k in MessageKind)
+
+
+@lru_cache(maxsize=4)
+def _insert_message_statement(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, built once."""
+    table = OutboundMessage.__table__  # type: ignore[attr-defined]
+    names = (*_OUTBOUND_FIELDS, "shop_id", "status", "attempts", "created_at", "updated_at")
+    return (
+        _insert(dialect, table)
+        .values({name: sa.bindparam(name, type_=table.c[name].type) for name in names})
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(table.c.id)
+    )
+
+
+def _insert(dialect: str, table: sa.Table) -> Any:
+    """An INSERT that knows ON CONFLICT, for this database."""
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def _same_shop_or_raise(existing: OutboundMessage, shop_id: int) -> OutboundMessage:
@@ -305,6 +399,86 @@ def record_inbound(
             raise
         return existing, False
     return inbound, True
+
+
+def store_inbound(
+    *,
+    connection: sa.Connection,
+    provider_sid: str,
+    from_phone: str,
+    to_phone: str,
+    body: str,
+    received_at: datetime,
+) -> int | None:
+    """Store a text in one statement (the webhook's store); its id, or None for a retried
+    webhook (the same sid, stored before, left unchanged). The caller commits.
+
+    The text belongs to the first shop (by id) with a customer of that phone (linked to
+    that customer), else to the first shop: all shops share one Twilio account, so ``To``
+    cannot tell them apart. Raises NotFoundError when there is no shop at all, and
+    ValidationError for fields too long to store.
+    """
+    fields = {"provider_sid": provider_sid, "from_phone": from_phone, "to_phone": to_phone,
+              "body": body, "received_at": received_at}
+    if not (0 < len(provider_sid) <= 64 and 0 < len(from_phone) <= 32
+            and 0 < len(to_phone) <= 32 and received_at.utcoffset() is not None):
+        InboundMessageCreate.model_validate(fields)  # raises, saying which field
+    statement = _store_statement(connection.dialect.name)
+    new_id = connection.execute(statement, fields | {"phone": _lookup_phone(from_phone)}).scalar()
+    if new_id is not None:
+        return int(new_id)
+    table = InboundMessage.__table__  # type: ignore[attr-defined]
+    stored = connection.execute(
+        sa.select(table.c.id).where(table.c.provider_sid == provider_sid)
+    ).scalar()
+    if stored is None:
+        raise NotFoundError("no shop yet: run `replenish init`")
+    return None
+
+
+@lru_cache(maxsize=4)
+def _store_statement(dialect: str) -> Any:
+    """``INSERT INTO inbound_messages (...) SELECT :sid, ..., <customer>, <shop> WHERE a
+    shop exists ON CONFLICT (provider_sid) DO NOTHING RETURNING id``, built once."""
+    table = InboundMessage.__table__  # type: ignore[attr-defined]
+    customers = Customer.__table__  # type: ignore[attr-defined]
+    shops = Shop.__table__  # type: ignore[attr-defined]
+    phone = sa.bindparam("phone", type_=customers.c.phone.type)
+
+    def first(column: sa.ColumnElement[Any]) -> sa.ScalarSelect[Any]:
+        # shop by shop (the unique (shop_id, phone) index answers each probe)
+        return (
+            sa.select(column)
+            .select_from(shops.join(customers, customers.c.shop_id == shops.c.id))
+            .where(customers.c.phone == phone)
+            .order_by(shops.c.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    first_shop = sa.select(sa.func.min(shops.c.id)).scalar_subquery()
+    given = ("provider_sid", "from_phone", "to_phone", "body", "received_at")
+    row = sa.select(
+        *(sa.bindparam(name, type_=table.c[name].type) for name in given),
+        first(customers.c.id),
+        sa.func.coalesce(first(customers.c.shop_id), first_shop),
+        sa.literal(False, table.c.handled.type),
+    ).where(sa.exists(sa.select(shops.c.id)))  # (a WHERE also keeps SQLite's upsert unambiguous)
+    return (
+        _insert(dialect, table)
+        .from_select([*given, "customer_id", "shop_id", "handled"], row)
+        .on_conflict_do_nothing(index_elements=["provider_sid"])
+        .returning(table.c.id)
+    )
+
+
+@lru_cache(maxsize=4096)
+def _lookup_phone(raw: str) -> str:
+    """A sender's number as customers are stored (E.164), or as sent when it is no number."""
+    try:
+        return normalize_phone(raw, region=None)
+    except ValueError:
+        return raw
 
 
 def _find_inbound(session: Session, provider_sid: str) -> InboundMessage | None:

@@ -10,6 +10,10 @@ and closed once it is declined or cancelled, or booked and its drop recorded (de
 not home, refused, cancelled). A customer has at most one open proposal at a time, so
 that a reply is never ambiguous (``replenish.conversation.outgoing`` keeps to it).
 
+``open_proposal`` finds the one a reply answers; ``open_proposals`` reads them for many
+customers at once (a batch of replies), and ``is_open`` tells whether one still is after
+replies moved it, without asking the database again.
+
 ``cycle_key`` (unique) names the cycle a proposal answers: ``tank:<id>:<order-by date>``,
 so a plan that runs twice proposes once. A booked proposal's planned drop is keyed
 ``proposal:<id>`` (``plan_drop``), so it is planned once too.
@@ -17,10 +21,12 @@ so a plan that runs twice proposes once. A booked proposal's planned drop is key
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, bindparam, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -36,8 +42,10 @@ __all__ = [
     "create_proposal",
     "find_proposal",
     "get_proposal",
+    "is_open",
     "list_proposals",
     "open_proposal",
+    "open_proposals",
     "plan_drop",
 ]
 
@@ -102,16 +110,52 @@ def _is_open() -> ColumnElement[bool]:
     return or_(waiting, booked_and_coming)
 
 
+def is_open(proposal: Proposal, drop: Drop | None) -> bool:
+    """What ``_is_open`` asks the database, for a proposal (and its planned drop) in hand."""
+    if proposal.state in (ProposalState.PROPOSED, ProposalState.SNOOZED):
+        return True
+    return proposal.state is ProposalState.BOOKED and (
+        proposal.drop_id is None or (drop is not None and drop.status is DropStatus.PLANNED))
+
+
 def open_proposal(*, session: Session, customer_id: int) -> Proposal | None:
-    """The customer's open proposal (the one a reply answers), newest first; None if none."""
+    """The customer's open proposal (the one a reply answers), newest first; None if none.
+
+    Its planned drop is read in the same query (``session.get(Drop, ...)`` then costs no
+    round trip while the caller holds it)."""
+    row = session.exec(_open_statement(), params={"customer_id": customer_id}).first()
+    return None if row is None else row[0]
+
+
+def open_proposals(*, session: Session, customer_ids: Iterable[int],
+                   ) -> tuple[dict[int, list[Proposal]], list[Drop]]:
+    """Every open proposal of these customers, newest first per customer, and their
+    planned drops, in one query. Replies may close some later: check with ``is_open``."""
+    ids = sorted(set(customer_ids))
+    found: dict[int, list[Proposal]] = {customer_id: [] for customer_id in ids}
+    drops: list[Drop] = []
+    if not ids:
+        return found, drops
+    for proposal, drop in session.exec(_open_statement(many=True), params={"ids": ids}).all():
+        found[proposal.customer_id].append(proposal)
+        if drop is not None:
+            drops.append(drop)
+    return found, drops
+
+
+@cache
+def _open_statement(*, many: bool = False) -> Any:
+    """Open proposals with their drops, newest first: of one customer (``:customer_id``,
+    the newest only) or of many (``:ids``). Built once: building costs more than running."""
+    customer = (col(Proposal.customer_id).in_(bindparam("ids", expanding=True)) if many
+                else col(Proposal.customer_id) == bindparam("customer_id"))
     statement = (
-        select(Proposal)
+        select(Proposal, Drop)
         .outerjoin(Drop, col(Drop.id) == col(Proposal.drop_id))
-        .where(Proposal.customer_id == customer_id, _is_open())
+        .where(customer, _is_open())
         .order_by(col(Proposal.id).desc())
-        .limit(1)
     )
-    return session.exec(statement).first()
+    return statement if many else statement.limit(1)
 
 
 def list_proposals(
