@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -20,21 +20,23 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from replenish.conversation.pending import InboundWorker, process_pending
 from replenish.db import make_engine
-from replenish.db.queries.forecasts import list_forecasts
 from replenish.db.queries.secrets import signing_key
 from replenish.settings import Settings
+from replenish.web.api import router as api_router
 from replenish.web.auth import (
     SESSION_COOKIE,
     SESSION_DAYS,
-    CurrentUser,
     LoginLimiter,
     LoginRequired,
     login_redirect,
 )
 from replenish.web.auth import router as auth_router
 from replenish.web.courier import router as courier_router
+from replenish.web.customers import router as customers_router
 from replenish.web.detail import router as detail_router
+from replenish.web.jobs_page import router as jobs_router
 from replenish.web.messages import router as messages_router
+from replenish.web.routes_page import router as routes_router
 from replenish.web.today import router as today_router
 from replenish.web.twilio import router as twilio_router
 
@@ -75,26 +77,14 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.include_router(auth_router)  # /login, /logout
     app.include_router(messages_router)  # /messages: the inbox and the phone panel
     app.include_router(today_router)  # /: the morning page
+    app.include_router(customers_router)  # /customers: list, add, edit, holds, import
     app.include_router(detail_router)  # /customers/{id}: chart, thread, drops
-
-    @app.get("/api/v1/forecasts")
-    def forecasts(me: CurrentUser, session: SessionDep) -> list[dict[str, Any]]:
-        """Every tank's latest forecast in your shop, soonest order-by date first."""
-        _, shop = me
-        return [_forecast_json(f, c, p) for f, c, _, p in
-                list_forecasts(session=session, shop_id=shop.id or 0)]
+    app.include_router(routes_router)  # /routes: the day's routes, sketch, print, build
+    app.include_router(jobs_router)  # /jobs: next runs, last results, run now
+    app.include_router(api_router)  # /api/v1: customers, readings, drops, forecasts, routes
 
     return app
 
 
 async def _to_login(request: Request, error: Exception) -> Response:
     return login_redirect(str(error.args[0]) if error.args else "/")
-
-
-def _forecast_json(f: Any, c: Any, p: Any) -> dict[str, Any]:
-    return {
-        "customer_id": c.id, "customer": c.name, "tank_id": f.tank_id, "product": p.key,
-        "unit": p.unit.value, "level_now": f.level_now, "rate_per_day": f.rate,
-        "runout_p10": f.runout_p10, "runout_p50": f.runout_p50, "runout_p90": f.runout_p90,
-        "order_by": f.order_by, "drop_size": f.drop_size, "as_of": f.as_of,
-    }
