@@ -177,7 +177,8 @@ def _apply_together(engine: Engine, settings: Settings, ids: Sequence[int],
                 continue
             applied[inbound_id] = apply_claimed(  # its changes are flushed at the commit
                 session=session, inbound=inbound, now=now or moment, settings=settings,
-                provider_answered=answered.get(inbound_id), lookup=lookup, flush=False)
+                provider_answered=answered.get(inbound_id) or inbound.opt_out_type,
+                lookup=lookup, flush=False)
         session.commit()
         done.update(applied)
 

@@ -19,7 +19,8 @@ worker's ``WriteTurns``, before the worker's next text. A text stored but not ap
 (the process stopped in between) is applied when the app starts again
 (``process_pending``). If applying the text fails, the text is still kept, unhandled,
 for the owner's inbox. A keyword Twilio answered itself (``OptOutType`` STOP, START or
-HELP) is applied without a second answer.
+HELP) is applied without a second answer; the ``OptOutType`` is stored with the text, so
+this holds for a text applied after a restart too.
 
 ``/twilio/status`` records a status (``record_status``), finding a message whose sid was
 never recorded by the ``key`` query parameter of its StatusCallback URL (on SQLite it
@@ -90,7 +91,7 @@ async def receive_sms(request: Request) -> Response:
     stored = await run_in_threadpool(
         _store, engine, sid=sid, from_phone=from_phone, to_phone=form.get("To") or "-",
         body=form.get("Body") or "", now=datetime.now(UTC),
-        turns=getattr(worker, "turns", None))
+        opt_out_type=form.get("OptOutType"), turns=getattr(worker, "turns", None))
     if stored is not None:  # not a retry: the app's worker applies it, in arrival order
         if worker is not None:
             worker.submit(stored, form.get("OptOutType"))
@@ -101,12 +102,14 @@ async def receive_sms(request: Request) -> Response:
 
 
 def _store(engine: Engine, *, sid: str, from_phone: str, to_phone: str, body: str,
-           now: datetime, turns: WriteTurns | None = None) -> int | None:
+           now: datetime, opt_out_type: str | None = None,
+           turns: WriteTurns | None = None) -> int | None:
     """Store the text (once per MessageSid) and commit; its id, or None for a retry."""
     try:
         with turns.store() if turns is not None else nullcontext(), engine.begin() as conn:
             return store_inbound(connection=conn, provider_sid=sid, from_phone=from_phone,
-                                 to_phone=to_phone, body=body, received_at=now)
+                                 to_phone=to_phone, body=body, received_at=now,
+                                 opt_out_type=opt_out_type)
     except NotFoundError:
         raise HTTPException(503, "no shop yet: run `replenish init`") from None
 

@@ -22,6 +22,7 @@ from replenish.core.conversation import ProposalState
 from replenish.core.types import DeliveryMode, DropStatus, TankShape
 from replenish.db import make_engine, upgrade_database
 from replenish.db.models import (
+    Customer,
     CustomerCreate,
     Drop,
     InboundMessage,
@@ -220,6 +221,21 @@ def test_a_keyword_twilio_answered_is_applied_without_a_second_answer(town):
                 items=[(stop, "STOP"), (other, None)], now=NOW)
     [answer] = town.rows(OutboundMessage)
     assert answer.to_phone == town.phones[1]
+
+
+def test_a_keyword_twilio_answered_is_not_answered_again_when_applied_after_a_restart(town):
+    from replenish.db.queries.messages import store_inbound
+
+    with town.engine.begin() as connection:  # the webhook stored it; then the power went
+        stored = store_inbound(connection=connection, provider_sid="SM-stop-restart",
+                               from_phone=town.phones[0], to_phone="+15005550006",
+                               body="STOP", received_at=NOW, opt_out_type="STOP")
+    assert town.rows(InboundMessage, id=stored)[0].opt_out_type == "STOP"
+
+    assert process_pending(engine=town.engine, settings=town.settings) == 1  # at start
+
+    assert town.rows(OutboundMessage) == []  # Twilio answered it; ours would get 21610
+    assert town.rows(Customer, phone=town.phones[0])[0].opted_out
 
 
 class StoresAlwaysWaiting(WriteTurns):

@@ -159,6 +159,9 @@ class InboundMessage(InboundMessageBase, table=True):
     handled: bool = Field(default=False, index=True)
     # when the text was read and applied (None: stored by the webhook, not applied yet)
     processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # Twilio's OptOutType (STOP, START, HELP) when Twilio answered the keyword itself:
+    # applied without a second answer of ours, even after a restart
+    opt_out_type: str | None = Field(default=None, max_length=16)
 
 
 class InboundMessagePublic(InboundMessageBase):

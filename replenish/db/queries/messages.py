@@ -409,9 +409,11 @@ def store_inbound(
     to_phone: str,
     body: str,
     received_at: datetime,
+    opt_out_type: str | None = None,
 ) -> int | None:
     """Store a text in one statement (the webhook's store); its id, or None for a retried
     webhook (the same sid, stored before, left unchanged). The caller commits.
+    ``opt_out_type`` is Twilio's ``OptOutType`` (STOP, START, HELP), kept with the text.
 
     The text belongs to the first shop (by id) with a customer of that phone (linked to
     that customer), else to the first shop: all shops share one Twilio account, so ``To``
@@ -419,10 +421,12 @@ def store_inbound(
     ValidationError for fields too long to store.
     """
     fields = {"provider_sid": provider_sid, "from_phone": from_phone, "to_phone": to_phone,
-              "body": body, "received_at": received_at}
+              "body": body, "received_at": received_at,
+              "opt_out_type": (opt_out_type or "").strip().upper()[:16] or None}
     if not (0 < len(provider_sid) <= 64 and 0 < len(from_phone) <= 32
             and 0 < len(to_phone) <= 32 and received_at.utcoffset() is not None):
-        InboundMessageCreate.model_validate(fields)  # raises, saying which field
+        InboundMessageCreate.model_validate(  # raises, saying which field
+            {k: v for k, v in fields.items() if k != "opt_out_type"})
     statement = _store_statement(connection.dialect.name)
     new_id = connection.execute(statement, fields | {"phone": _lookup_phone(from_phone)}).scalar()
     if new_id is not None:
@@ -457,7 +461,7 @@ def _store_statement(dialect: str) -> Any:
         )
 
     first_shop = sa.select(sa.func.min(shops.c.id)).scalar_subquery()
-    given = ("provider_sid", "from_phone", "to_phone", "body", "received_at")
+    given = ("provider_sid", "from_phone", "to_phone", "body", "received_at", "opt_out_type")
     row = sa.select(
         *(sa.bindparam(name, type_=table.c[name].type) for name in given),
         first(customers.c.id),
