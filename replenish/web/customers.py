@@ -16,8 +16,8 @@
   back (as ``replenish customer import --dry-run``), listing every problem as line,
   column, message; "Import" writes every row or none.
 
-After a write the shop's forecasts are refreshed (``refresh_forecasts``: only new or
-stale tanks are refolded), so a new customer shows a level and an order-by date at once.
+After a write the forecasts of the customers written are refreshed (``refresh_forecasts``
+for their tanks only), so a new customer shows a level and an order-by date at once.
 Another shop's customer is a 404, a form without the session's CSRF token a 403.
 """
 
@@ -258,7 +258,8 @@ def _register(engine: Engine, settings: Settings, shop: Shop,
             return None, _form_context(session, shop, values=values, problems=error.problems,
                                        customer=None)
         customer_id = result.customer.id
-        refresh_forecasts(session=session, shop=shop, now=now, settings=settings)
+        refresh_forecasts(session=session, shop=shop, now=now, settings=settings,
+                          tank_ids=_tank_ids(session, [customer_id]))
         session.commit()
         return customer_id, None
 
@@ -416,7 +417,8 @@ def _save_edit(engine: Engine, settings: Settings, shop: Shop, customer_id: int,
                                  customer=customer)
         if household is not None:
             mark_customer_stale(session=session, customer_id=customer_id)
-            refresh_forecasts(session=session, shop=shop, now=_now(), settings=settings)
+            refresh_forecasts(session=session, shop=shop, now=_now(), settings=settings,
+                              tank_ids=_tank_ids(session, [customer_id]))
         session.commit()
         return None
 
@@ -465,7 +467,8 @@ def _hold(engine: Engine, settings: Settings, shop: Shop, customer_id: int,
             else:
                 add_hold(session=session, customer=customer, hold_in=hold_in)
                 mark_customer_stale(session=session, customer_id=customer_id)
-                refresh_forecasts(session=session, shop=shop, now=_now(), settings=settings)
+                refresh_forecasts(session=session, shop=shop, now=_now(), settings=settings,
+                                  tank_ids=_tank_ids(session, [customer_id]))
                 session.commit()
                 return None
         context = _form_context(session, shop, values=_edit_values(session, shop, customer),
@@ -512,7 +515,8 @@ def _import(engine: Engine, settings: Settings, shop: Shop, text: str,
         if not write:
             session.rollback()  # a check writes nothing
             return out
-        refresh_forecasts(session=session, shop=shop, now=now, settings=settings)
+        refresh_forecasts(session=session, shop=shop, now=now, settings=settings,
+                          tank_ids=_tank_ids(session, [r.customer.id for r in results]))
         session.commit()
         out["imported"] = len(results)
         return out
@@ -549,3 +553,10 @@ async def import_customers_form(request: Request, me: CurrentUser) -> Response:
         base["text"] = ""
     return TEMPLATES.TemplateResponse(request, "import.html", base | context,
                                       status_code=status)
+
+
+def _tank_ids(session: Session, customer_ids: list[int | None]) -> list[int]:
+    """The tanks of these customers (whose forecasts a write changed)."""
+    ids = [i for i in customer_ids if i is not None]
+    return [t for t in session.exec(select(Tank.id).where(col(Tank.customer_id).in_(ids)))
+            if t is not None]
