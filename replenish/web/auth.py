@@ -6,8 +6,9 @@
   with another, is refused with 403 and changes nothing. (The courier's form is reached
   by a signed link, Twilio's posts by their signature: neither has a session.)
 * ``/login`` allows 5 failed tries per address and per email in 10 minutes, then answers
-  429 until the oldest failure is 10 minutes old. The count lives in the process (a
-  second replica counts its own).
+  429 until the oldest failure is 10 minutes old. A try is counted when it is let in
+  (tries sent in parallel cannot all slip through) and forgotten if it signs in. The
+  count lives in the process (a second replica counts its own).
 * Pages need a signed-in user (else a redirect to ``/login?next=...``); ``/api/v1``
   takes the session or ``Authorization: Bearer <token>`` (``replenish user token``) and
   answers 401 without either. A user sees only the shop the account belongs to.
@@ -61,22 +62,25 @@ class LoginLimiter:
             failures.popleft()
         return failures
 
-    def wait_s(self, keys: list[str], now: float) -> float:
-        """Seconds until another try is allowed (0: now)."""
+    def attempt(self, keys: list[str], now: float) -> float:
+        """Let a try in, counting it at once (so that tries sent in parallel are counted
+        before any is checked): 0, or the seconds to wait when a key has used its tries."""
         with self._lock:
             waits = [failures[0] + self.window_s - now for key in keys
                      if len(failures := self._recent(key, now)) >= self.tries]
-        return max(waits, default=0.0)
+            if waits:
+                return max(waits)
+            for key in keys:
+                self._failures[key].append(now)
+            return 0.0
 
-    def failed(self, keys: list[str], now: float) -> None:
+    def succeeded(self, keys: list[str], now: float) -> None:
+        """A try that signed in: it does not count against its keys."""
         with self._lock:
             for key in keys:
-                self._recent(key, now).append(now)
-
-    def succeeded(self, keys: list[str]) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+                failures = self._failures.get(key)
+                if failures is not None and now in failures:
+                    failures.remove(now)
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -155,7 +159,7 @@ async def login(request: Request) -> Response:
     keys = [f"ip:{client}", f"email:{email}"]
     limiter: LoginLimiter = request.app.state.login_limiter
     now = time.monotonic()
-    wait = limiter.wait_s(keys, now)
+    wait = limiter.attempt(keys, now)
     context = {"csrf": csrf_token(request), "next": _safe_next(form.get("next")),
                "email": email, "locale": browser_locale(request), "minutes": 0}
     if wait > 0:
@@ -174,10 +178,9 @@ async def login(request: Request) -> Response:
 
     user_id = await run_in_threadpool(check)
     if user_id is None:
-        limiter.failed(keys, now)
         return TEMPLATES.TemplateResponse(request, "login.html", context | {
             "error": "Wrong email or password."}, status_code=401)
-    limiter.succeeded([f"email:{email}"])
+    limiter.succeeded(keys, now)
     request.session.clear()  # a new session: nothing from before survives sign-in
     request.session["user_id"] = user_id
     csrf_token(request)

@@ -20,7 +20,8 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
 
 from replenish.conversation.outgoing import follow_up
 from replenish.db.history import geometry_of
@@ -125,7 +126,15 @@ def _record(engine: Engine, settings: Settings, token: str, stop_id: int,
                 "level_before", "level")
         if status is StopStatus.DELIVERED:
             follow_up(session=session, shop=shop, now=now, settings=settings)
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:
+            # the same submission, sent twice at once, was recorded by the other request
+            session.rollback()
+            done = session.exec(select(RouteStop).where(
+                RouteStop.submission_key == form.get("key"))).first()
+            if done is None or done.id != stop_id:
+                raise
         return None
 
 

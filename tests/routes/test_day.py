@@ -203,3 +203,25 @@ def test_a_delivered_stop_brings_that_tanks_forecast_up_to_date_at_once(session,
     row = session.get(TankForecast, wang.tank_id)
     assert row.computed_at == THURSDAY_10 and row.level_now == pytest.approx(30, abs=0.5)
     assert session.get(TankForecast, lin.tank_id).computed_at == before_lin  # only hers
+
+
+def test_a_drop_cancelled_while_the_solver_ran_is_left_off_the_routes(session, settings):
+    shop, _, drops = build_town(session, settings)
+    day_in = day_input(session=session, shop=shop, day=THURSDAY, settings=settings)
+    plan = solve(day_in, fast(settings))
+    skipped = session.get(Drop, drops["Mr. Lin"].id)  # "3": skip this time, meanwhile
+    skipped.status = DropStatus.CANCELLED
+    session.add(skipped)
+    session.flush()
+
+    row = save_plan(session=session, shop=shop, day=THURSDAY, day_in=day_in, plan=plan,
+                    now=WEDNESDAY_17)
+
+    stops = stops_of(session)
+    assert skipped.id not in {s.drop_id for s in stops}
+    assert row.planned == len(stops) == len(PEOPLE) - 1
+    [left] = [u for u in row.unplanned if u["drop_id"] == skipped.id]
+    assert left["reason"] == "cancelled while the routes were built"
+    for route in session.exec(select(Route)).all():  # numbered 1, 2, ... without a gap
+        seqs = [s.seq for s in stops if s.route_id == route.id]
+        assert seqs == list(range(1, len(seqs) + 1))

@@ -69,3 +69,33 @@ def test_a_yes_after_the_evening_build_is_routed_before_the_links_go_out(databas
     with Session(database.engine) as session:
         assert session.exec(select(RouteStop).where(RouteStop.drop_id == late_id)).first()
         assert session.get(Drop, late_id).courier_id is not None
+
+
+def test_two_builds_of_one_day_at_once_take_turns(database, settings):
+    import threading
+
+    from jobs.routes import build_day
+
+    cfg = fast(settings).model_copy(update={"database_url": database.url})
+    with Session(database.engine) as session:
+        shop, _, _ = build_town(session, cfg)
+        shop_id = shop.id
+        session.commit()
+    start, results = threading.Barrier(2), []
+
+    def build():  # the 17:00 job and a double-clicked button
+        start.wait()
+        try:
+            results.append(build_day(database_url=database.url, shop_id=shop_id,
+                                     day=THURSDAY, now=WEDNESDAY_17, settings=cfg))
+        except Exception as error:  # noqa: BLE001 - the assertion below shows it
+            results.append(error)
+
+    threads = [threading.Thread(target=build) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [type(r).__name__ for r in results] == ["BuildResult", "BuildResult"]
+    with Session(database.engine) as session:
+        assert len(session.exec(select(RoutePlan)).all()) == 1

@@ -126,3 +126,15 @@ def test_pages_speak_the_users_language_and_the_login_the_browsers(two_shops):
     sign_in(client, *chen)
     page = client.get("/").text
     assert "最晚送貨日" in page and "訊息" in page and "Order by" not in page
+
+
+def test_tries_sent_in_parallel_are_counted_before_any_is_checked():
+    from replenish.web.auth import LoginLimiter
+
+    limiter = LoginLimiter(tries=5, window_s=600)
+    keys = ["ip:10.0.0.9", "email:owner@wangs-rice.tw"]
+    let_in = [limiter.attempt(keys, now=100.0 + i / 1000) for i in range(30)]  # none checked
+    assert let_in[:5] == [0.0] * 5 and all(wait > 0 for wait in let_in[5:])
+    limiter.succeeded(keys, now=100.0)  # the first one signed in: it does not count
+    assert limiter.attempt(keys, now=100.5) == 0.0
+    assert limiter.attempt(keys, now=700.1) == 0.0  # ten minutes on, the oldest expired

@@ -158,8 +158,13 @@ def save_plan(*, session: Session, shop: Shop, day: date, day_in: DayInput, plan
     """Store the day's plan in place of any earlier one (flush, no commit).
 
     Refuses (ValueError) once a courier has recorded a stop of that day: the routes are
-    under way, and building them again would lose track of what was done.
+    under way, and building them again would lose track of what was done. Two builds of
+    one shop at once take turns (the shop's row is locked; SQLite's writer lock does the
+    same), so the second replaces the first. A drop that stopped being planned while the
+    solver ran (a customer's "skip", a courier's record) is left off the routes and
+    listed with the reason.
     """
+    session.exec(select(Shop.id).where(Shop.id == shop.id).with_for_update()).one()
     earlier = session.exec(select(RoutePlan).where(RoutePlan.shop_id == shop.id,
                                                    RoutePlan.day == day)).first()
     if earlier is not None:
@@ -180,33 +185,49 @@ def save_plan(*, session: Session, shop: Shop, day: date, day_in: DayInput, plan
                   "customer": names.get(u.customer_id, ""), "quantity": u.quantity,
                   "urgency": round(u.urgency, 3), "reason": u.reason.value}
                  for u in plan.unplanned]
+    solved = [s.stop_id for r in plan.routes for s in r.stops]
+    status = dict(session.exec(select(Drop.id, Drop.status).where(
+        col(Drop.id).in_(solved)).with_for_update()).all()) if solved else {}
+    gone = {i for i in solved if status.get(i) is not DropStatus.PLANNED}
+    urgency = {s.id: s.urgency for s in day_in.problem.stops}
+    for r in plan.routes:
+        for s in r.stops:
+            if s.stop_id in gone:
+                now_is = status.get(s.stop_id)
+                unplanned.append({
+                    "drop_id": s.stop_id, "customer_id": s.customer_id,
+                    "customer": names.get(s.customer_id, ""), "quantity": s.quantity,
+                    "urgency": round(urgency.get(s.stop_id, 0.0), 3),
+                    "reason": f"{now_is.value if now_is else 'removed'} while the routes "
+                              "were built"})
     unplanned = sorted([*unplanned, *day_in.set_aside], key=lambda u: -u["urgency"])
     row = RoutePlan(shop_id=shop.id or 0, day=day, built_at=now, km=round(plan.km, 2),
                     duration_s=sum(r.duration_s for r in plan.routes),
-                    planned=plan.planned_count, unplanned=unplanned,
+                    planned=plan.planned_count - len(gone), unplanned=unplanned,
                     warnings=list(plan.warnings), consolidation=consolidation or {},
                     solver_seconds=round(plan.runtime_s, 2))
     session.add(row)
     session.flush()
     for courier_route in plan.routes:
-        if courier_route.is_empty:
+        kept = [stop for stop in courier_route.stops if stop.stop_id not in gone]
+        if not kept:
             continue
         route = Route(shop_id=shop.id or 0, plan_id=row.id or 0,
                       courier_id=courier_route.courier_id, day=day,
                       km=round(courier_route.km, 2), duration_s=courier_route.duration_s,
-                      load=courier_route.load, starts_at=courier_route.leaves,
-                      ends_at=courier_route.returns)
+                      load=sum(stop.quantity for stop in kept),
+                      starts_at=courier_route.leaves, ends_at=courier_route.returns)
         session.add(route)
         session.flush()
         previous = courier_route.leaves
-        for stop in courier_route.stops:
+        for seq, stop in enumerate(kept, start=1):
             drop = session.get(Drop, stop.stop_id)
             assert drop is not None
             drop.courier_id = courier_route.courier_id
             session.add(drop)
             session.add(RouteStop(
                 shop_id=shop.id or 0, route_id=route.id or 0, drop_id=stop.stop_id,
-                customer_id=stop.customer_id, seq=stop.sequence, arrive_at=stop.arrival,
+                customer_id=stop.customer_id, seq=seq, arrive_at=stop.arrival,
                 travel_s=round((stop.arrival - previous).total_seconds()) if previous else 0,
                 service_s=int((stop.departure - stop.service_start).total_seconds()),
                 quantity=stop.quantity))
