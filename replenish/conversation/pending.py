@@ -42,6 +42,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
 from replenish.conversation.inbound import InboundLookup, InboundResult, apply_claimed
@@ -54,6 +55,7 @@ __all__ = ["BATCH_SIZE", "InboundWorker", "WriteTurns", "apply_batch", "apply_st
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100  # texts per transaction at most
+SWEEP_EVERY = 60.0  # seconds of quiet before the worker retries texts left stored
 CHECKPOINT_EVERY = 0.25  # seconds between the worker's WAL checkpoints (SQLite)
 
 Item = tuple[int, str | None]  # (inbound id, Twilio's OptOutType)
@@ -126,14 +128,15 @@ def apply_batch(*, engine: Engine, settings: Settings, items: Iterable[Item],
         done: dict[int, InboundResult | None] = {}
         try:
             _apply_together(engine, settings, chunk, answered, done, now=now, turns=turns)
-        except Exception:
+        except Exception as error:
             left = chunk[len(done):]
             if len(left) > 1:  # rolled back: each text again in a transaction of its own
                 logger.warning("applying %d texts together failed; applying them one by one",
                                len(left), exc_info=True)
             for inbound_id in left:
                 done[inbound_id] = _apply_alone(engine, settings, inbound_id, answered,
-                                                now=now, turns=turns, retry=len(left) > 1)
+                                                now=now, turns=turns, retry=len(left) > 1,
+                                                error=error)
         results.update(done)
     return results
 
@@ -211,19 +214,27 @@ class _Turn:
 
 def _apply_alone(engine: Engine, settings: Settings, inbound_id: int,
                  answered: dict[int, str | None], *, now: datetime | None,
-                 turns: WriteTurns | None, retry: bool) -> InboundResult | None:
+                 turns: WriteTurns | None, retry: bool,
+                 error: BaseException | None = None) -> InboundResult | None:
     """Apply one text in a transaction of its own (``retry``: it was in a batch that
-    failed); if it fails (again), keep it, unhandled and marked processed, for the owner."""
+    failed); if it fails (again), keep it, unhandled and marked processed, for the owner.
+    A failure of the database itself (locked too long, connection lost) parks nothing:
+    the text stays stored, unclaimed, and the worker's sweep (``process_pending``) tries
+    it again."""
     if retry:
         done: dict[int, InboundResult | None] = {}
         try:
             _apply_together(engine, settings, [inbound_id], answered, done, now=now,
                             turns=turns)
             return done[inbound_id]
-        except Exception:
-            logger.exception("could not apply text %s; it waits in the inbox", inbound_id)
-    else:  # (called while handling the failure of this text's batch of one)
-        logger.exception("could not apply text %s; it waits in the inbox", inbound_id)
+        except Exception as again:
+            error = again
+    if isinstance(error, OperationalError | InterfaceError):
+        logger.warning("could not apply text %s now (%s); it is tried again", inbound_id,
+                       error)
+        return None
+    logger.error("could not apply text %s; it waits in the inbox", inbound_id,
+                 exc_info=error)
     try:
         with _Turn(turns), Session(engine) as session:
             session.connection().execute(_reclaim_statement(), {
@@ -331,7 +342,11 @@ class InboundWorker:
     def _run(self) -> None:
         stopping = False
         while not stopping:
-            taken = [self._queue.get()]
+            try:
+                taken = [self._queue.get(timeout=SWEEP_EVERY)]
+            except queue.Empty:  # idle: texts left stored (a database hiccup) get a retry
+                self._sweep()
+                continue
             deadline = time.monotonic() + self._linger
             while len(taken) < BATCH_SIZE and taken[-1] is not None:
                 try:
@@ -350,6 +365,12 @@ class InboundWorker:
             finally:
                 for _ in taken:
                     self._queue.task_done()
+
+    def _sweep(self) -> None:
+        try:
+            process_pending(engine=self._engine, settings=self._settings)
+        except Exception:  # never let the sweep stop the worker
+            logger.exception("retrying stored texts failed")
 
     def _checkpoint(self) -> None:
         """SQLite: copy the write-ahead log into the database now and then, here, outside

@@ -184,6 +184,30 @@ def test_a_text_that_fails_is_kept_for_the_owner_and_the_others_of_its_batch_app
     assert process_pending(engine=town.engine, settings=town.settings) == 0
 
 
+def test_a_text_the_database_could_not_take_is_tried_again_not_parked(town, monkeypatch):
+    from sqlalchemy.exc import OperationalError as DatabaseBusy
+
+    real = pending.apply_claimed
+    calls = []
+
+    def busy_once(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise DatabaseBusy("UPDATE ...", {}, Exception("database is locked"))
+        return real(**kwargs)
+
+    monkeypatch.setattr(pending, "apply_claimed", busy_once)
+    stored = town.text(0, "好")
+
+    assert apply_stored(engine=town.engine, settings=town.settings, inbound_id=stored,
+                        now=NOW) is None
+    [waiting] = town.rows(InboundMessage, id=stored)
+    assert waiting.processed_at is None and not waiting.handled  # not the owner's yet
+
+    assert process_pending(engine=town.engine, settings=town.settings) == 1  # the sweep
+    assert town.proposal(0).state is ProposalState.BOOKED
+
+
 def test_a_batch_that_cannot_commit_is_applied_text_by_text(town, monkeypatch):
     class FailsOnce(Session):
         failures = 1
