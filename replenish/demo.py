@@ -161,7 +161,7 @@ def seed_demo_activity(*, session: Session, shop: Shop, settings: Settings,
         Proposal,
         Tank,
     )
-    from replenish.db.queries.messages import record_inbound
+    from replenish.db.queries.inbound import record_inbound
 
     now = now or datetime.now(UTC)
     rnd = random.Random(seed + 1)

@@ -29,11 +29,11 @@ from replenish.conversation.inbound import handle_inbound
 from replenish.db import NotFoundError
 from replenish.db.models import MessageStatus, OutboundMessage, OutboundMessagePublic
 from replenish.db.queries.customers import get_customer
+from replenish.db.queries.inbound import record_inbound
 from replenish.db.queries.messages import (
     get_message,
     list_messages,
     mark_message_sent,
-    record_inbound,
     requeue_message,
 )
 from replenish.sms import DispatchParams, dispatch_outbox, make_transport

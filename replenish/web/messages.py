@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from replenish.conversation.inbound import handle_inbound
 from replenish.db.models import Customer, InboundMessage, OutboundMessage, Shop, User
-from replenish.db.queries.messages import record_inbound
+from replenish.db.queries.inbound import record_inbound
 from replenish.settings import Settings
 from replenish.web.auth import CurrentUser, check_csrf, csrf_token, read_form
 

@@ -46,7 +46,8 @@ from twilio.request_validator import RequestValidator
 
 from replenish.conversation.pending import WriteTurns, apply_stored
 from replenish.db.errors import NotFoundError
-from replenish.db.queries.messages import record_status, store_inbound
+from replenish.db.queries.inbound import store_inbound
+from replenish.db.queries.messages import record_status
 from replenish.settings import Settings
 
 __all__ = ["EMPTY_TWIML", "router"]

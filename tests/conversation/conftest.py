@@ -26,7 +26,7 @@ from replenish.db.models import (
     TankCreate,
 )
 from replenish.db.queries import add_tank, create_customer, get_product
-from replenish.db.queries.messages import record_inbound
+from replenish.db.queries.inbound import record_inbound
 from replenish.settings import Settings
 
 # Tuesday 24 Nov 2026, 10:00 in Taipei: the shop is open

@@ -10,7 +10,7 @@ from replenish.core.replies import Intent
 from replenish.core.types import DeliveryMode, DropStatus, Locale, ReadingSource
 from replenish.db.models import Drop, MessageKind, Reading, TankCreate, TankForecast
 from replenish.db.queries import add_tank, get_product
-from replenish.db.queries.messages import list_inbound
+from replenish.db.queries.inbound import list_inbound
 from tests.conversation.conftest import NOW, THURSDAY, Phone, propose
 
 TAIPEI = ZoneInfo("Asia/Taipei")

@@ -33,7 +33,7 @@ from replenish.db.models import (
     TankCreate,
 )
 from replenish.db.queries import add_tank, create_customer, create_shop, get_product
-from replenish.db.queries.messages import record_inbound
+from replenish.db.queries.inbound import record_inbound
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday, 10:00 in Taipei
 THURSDAY = date(2026, 11, 26)
@@ -248,7 +248,7 @@ def test_a_keyword_twilio_answered_is_applied_without_a_second_answer(town):
 
 
 def test_a_keyword_twilio_answered_is_not_answered_again_when_applied_after_a_restart(town):
-    from replenish.db.queries.messages import store_inbound
+    from replenish.db.queries.inbound import store_inbound
 
     with town.engine.begin() as connection:  # the webhook stored it; then the power went
         stored = store_inbound(connection=connection, provider_sid="SM-stop-restart",

@@ -34,7 +34,7 @@ from replenish.db.queries import (
     record_household_change,
     update_drop,
 )
-from replenish.db.queries.messages import record_inbound
+from replenish.db.queries.inbound import record_inbound
 from replenish.db.queries.records import add_reading
 from replenish.settings import JobsSettings
 from tests.jobs.conftest import SteppedScheduler

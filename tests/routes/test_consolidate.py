@@ -26,7 +26,7 @@ from replenish.db.models import (
     TankForecast,
 )
 from replenish.db.queries import add_hold, add_tank, create_customer, get_product
-from replenish.db.queries.messages import record_inbound
+from replenish.db.queries.inbound import record_inbound
 from replenish.routing import Point, haversine_m
 from replenish.settings import RoutingSettings
 from tests.routes.town import PEOPLE, SHOP, TAIPEI, THURSDAY, WEDNESDAY_17, build_town, fast

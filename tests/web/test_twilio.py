@@ -301,7 +301,7 @@ def test_a_text_stored_but_not_applied_before_a_stop_is_applied_when_the_app_sta
     from replenish.db import make_engine, upgrade_database
     from replenish.db.models import InboundMessage, ShopCreate
     from replenish.db.queries import create_shop
-    from replenish.db.queries.messages import record_inbound
+    from replenish.db.queries.inbound import record_inbound
     from replenish.web.app import create_app
 
     url = backend.new_database()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
 from replenish.db.errors import NotFoundError
@@ -57,3 +59,10 @@ def apply_update(
     changes = validate_update(row, update_in, context=context)
     apply_changes(row, changes)
     return changes
+
+
+def dialect_insert(dialect: str, table: sa.Table) -> Any:
+    """An INSERT that knows ON CONFLICT, for this database."""
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
