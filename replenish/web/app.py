@@ -32,6 +32,7 @@ from replenish.web.auth import (
 )
 from replenish.web.auth import router as auth_router
 from replenish.web.courier import router as courier_router
+from replenish.web.customer_import import router as customer_import_router
 from replenish.web.customers import router as customers_router
 from replenish.web.detail import router as detail_router
 from replenish.web.jobs_page import router as jobs_router
@@ -77,7 +78,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.include_router(auth_router)  # /login, /logout
     app.include_router(messages_router)  # /messages: the inbox and the phone panel
     app.include_router(today_router)  # /: the morning page
-    app.include_router(customers_router)  # /customers: list, add, edit, holds, import
+    app.include_router(customers_router)  # /customers: list, add, edit, holds
+    app.include_router(customer_import_router)  # /customers/import: a CSV file
     app.include_router(detail_router)  # /customers/{id}: chart, thread, drops
     app.include_router(routes_router)  # /routes: the day's routes, sketch, print, build
     app.include_router(jobs_router)  # /jobs: next runs, last results, run now

@@ -21,7 +21,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -33,8 +33,8 @@ from sqlmodel import Session
 from replenish.db.models import Shop, User
 from replenish.db.queries.users import authenticate, user_for_token
 
-__all__ = ["CurrentUser", "LoginLimiter", "LoginRequired", "csrf_token", "read_form",
-           "router"]
+__all__ = ["CurrentUser", "LoginLimiter", "LoginRequired", "csrf_token", "owner_page",
+           "read_form", "router"]
 
 from replenish.web.pages import TEMPLATES
 
@@ -134,6 +134,13 @@ async def current_user(request: Request) -> tuple[User, Shop]:
 
 
 CurrentUser = Annotated[tuple[User, Shop], Depends(current_user)]
+
+
+def owner_page(request: Request, user: User, shop: Shop, page: str) -> dict[str, Any]:
+    """What every owner's page needs: the menu (shop, user, which page), the user's
+    language and the session's CSRF token."""
+    return {"shop": shop, "user": user, "csrf": csrf_token(request), "page": page,
+            "locale": user.locale.value}
 
 
 def _safe_next(target: str | None) -> str:

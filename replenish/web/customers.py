@@ -12,9 +12,7 @@
   model and the shop's values: phone, courier, time windows) and, when the household
   differs, records a new household row from the effective date (the old rows stay, and
   are listed). ``/customers/{id}/holds`` adds a hold.
-* ``/customers/import`` takes pasted CSV text: "Check" runs the import and rolls it
-  back (as ``replenish customer import --dry-run``), listing every problem as line,
-  column, message; "Import" writes every row or none.
+* ``/customers/import`` (``replenish.web.customer_import``) takes a CSV file.
 
 After a write the forecasts of the customers written are refreshed (``refresh_forecasts``
 for their tanks only), so a new customer shows a level and an order-by date at once.
@@ -48,7 +46,6 @@ from replenish.db.models import (
     Product,
     Shop,
     Tank,
-    User,
 )
 from replenish.db.queries import (
     add_hold,
@@ -65,27 +62,23 @@ from replenish.db.queries.forecasts import list_forecasts, mark_customer_stale
 from replenish.db.queries.nightly import refresh_forecasts
 from replenish.db.queries.registration import (
     MEASURES,
-    CustomerImportError,
     CustomerRegistration,
     RegistrationError,
     find_courier,
     format_time_windows,
-    import_customers,
     parse_phone,
-    read_customers_csv,
     register_customer,
 )
 from replenish.db.queries.registration_terms import validation_problems
 from replenish.settings import Settings
-from replenish.web.auth import CurrentUser, check_csrf, csrf_token, read_form
+from replenish.web.auth import CurrentUser, check_csrf, owner_page, read_form
 from replenish.web.pages import TEMPLATES
 
-__all__ = ["router"]
+__all__ = ["router", "tank_ids_of"]
 
 router = APIRouter(tags=["customers"])
 
 LIST_LIMIT = 500  # rows shown at once; search or filter for the rest
-MAX_CSV_CHARS = 2_000_000
 
 CONTACT_FIELDS = ("name", "phone", "address", "lat", "lon", "language", "mode", "courier",
                   "time_windows", "notes")
@@ -101,12 +94,6 @@ def _now() -> datetime:
 
 def _today(shop: Shop) -> date:
     return _now().astimezone(ZoneInfo(shop.timezone)).date()
-
-
-def _base(request: Request, user: User, shop: Shop) -> dict[str, Any]:
-    """What every page of this group needs (the menu, the language, the CSRF token)."""
-    return {"shop": shop, "user": user, "csrf": csrf_token(request), "page": "customers",
-            "locale": user.locale.value}
 
 
 def _choices(session: Session, shop: Shop) -> tuple[Sequence[Product], Sequence[Courier]]:
@@ -185,8 +172,8 @@ async def customers_page(request: Request, me: CurrentUser, q: str = "", mode: s
     context = await run_in_threadpool(_listing, request.app.state.engine, shop,
                                       q=q.strip(), mode=mode, courier=courier,
                                       product=product, sort=sort)
-    return TEMPLATES.TemplateResponse(request, "customers.html", context | _base(
-        request, user, shop) | {"today": _today(shop)})
+    return TEMPLATES.TemplateResponse(request, "customers.html", context | owner_page(
+        request, user, shop, "customers") | {"today": _today(shop)})
 
 
 # --- add ----------------------------------------------------------------------------------
@@ -226,8 +213,8 @@ def _new_defaults(engine: Engine, shop: Shop) -> dict[str, Any]:
 async def new_customer_page(request: Request, me: CurrentUser) -> HTMLResponse:
     user, shop = me
     context = await run_in_threadpool(_new_defaults, request.app.state.engine, shop)
-    return TEMPLATES.TemplateResponse(request, "customer_form.html", context | _base(
-        request, user, shop))
+    return TEMPLATES.TemplateResponse(request, "customer_form.html", context | owner_page(
+        request, user, shop, "customers"))
 
 
 def _registration(form: Mapping[str, str]) -> dict[str, str]:
@@ -259,7 +246,7 @@ def _register(engine: Engine, settings: Settings, shop: Shop,
                                        customer=None)
         customer_id = result.customer.id
         refresh_forecasts(session=session, shop=shop, now=now, settings=settings,
-                          tank_ids=_tank_ids(session, [customer_id]))
+                          tank_ids=tank_ids_of(session, [customer_id]))
         session.commit()
         return customer_id, None
 
@@ -273,8 +260,8 @@ async def new_customer(request: Request, me: CurrentUser) -> Response:
     customer_id, context = await run_in_threadpool(
         _register, request.app.state.engine, request.app.state.settings, shop, values)
     if context is not None:
-        return TEMPLATES.TemplateResponse(request, "customer_form.html", context | _base(
-            request, user, shop), status_code=400)
+        return TEMPLATES.TemplateResponse(request, "customer_form.html", context | owner_page(
+            request, user, shop, "customers"), status_code=400)
     return RedirectResponse(f"/customers/{customer_id}", status_code=303)
 
 
@@ -322,8 +309,8 @@ async def edit_customer_page(request: Request, me: CurrentUser,
                              customer_id: int) -> HTMLResponse:
     user, shop = me
     context = await run_in_threadpool(_edit_page, request.app.state.engine, shop, customer_id)
-    return TEMPLATES.TemplateResponse(request, "customer_form.html", context | _base(
-        request, user, shop) | {"saved": request.query_params.get("saved") == "1"})
+    return TEMPLATES.TemplateResponse(request, "customer_form.html", context | owner_page(
+        request, user, shop, "customers") | {"saved": request.query_params.get("saved") == "1"})
 
 
 def _check_edit(session: Session, shop: Shop, customer: Customer, values: Mapping[str, str],
@@ -418,7 +405,7 @@ def _save_edit(engine: Engine, settings: Settings, shop: Shop, customer_id: int,
         if household is not None:
             mark_customer_stale(session=session, customer_id=customer_id)
             refresh_forecasts(session=session, shop=shop, now=_now(), settings=settings,
-                              tank_ids=_tank_ids(session, [customer_id]))
+                              tank_ids=tank_ids_of(session, [customer_id]))
         session.commit()
         return None
 
@@ -432,8 +419,8 @@ async def edit_customer(request: Request, me: CurrentUser, customer_id: int) -> 
     context = await run_in_threadpool(_save_edit, request.app.state.engine,
                                       request.app.state.settings, shop, customer_id, values)
     if context is not None:
-        return TEMPLATES.TemplateResponse(request, "customer_form.html", context | _base(
-            request, user, shop), status_code=400)
+        return TEMPLATES.TemplateResponse(request, "customer_form.html", context | owner_page(
+            request, user, shop, "customers"), status_code=400)
     return RedirectResponse(f"/customers/{customer_id}/edit?saved=1", status_code=303)
 
 
@@ -468,7 +455,7 @@ def _hold(engine: Engine, settings: Settings, shop: Shop, customer_id: int,
                 add_hold(session=session, customer=customer, hold_in=hold_in)
                 mark_customer_stale(session=session, customer_id=customer_id)
                 refresh_forecasts(session=session, shop=shop, now=_now(), settings=settings,
-                                  tank_ids=_tank_ids(session, [customer_id]))
+                                  tank_ids=tank_ids_of(session, [customer_id]))
                 session.commit()
                 return None
         context = _form_context(session, shop, values=_edit_values(session, shop, customer),
@@ -485,77 +472,12 @@ async def add_customer_hold(request: Request, me: CurrentUser, customer_id: int)
     context = await run_in_threadpool(_hold, request.app.state.engine,
                                       request.app.state.settings, shop, customer_id, values)
     if context is not None:
-        return TEMPLATES.TemplateResponse(request, "customer_form.html", context | _base(
-            request, user, shop), status_code=400)
+        return TEMPLATES.TemplateResponse(request, "customer_form.html", context | owner_page(
+            request, user, shop, "customers"), status_code=400)
     return RedirectResponse(f"/customers/{customer_id}/edit?saved=1#holds", status_code=303)
 
 
-# --- import -------------------------------------------------------------------------------
-
-
-def _import(engine: Engine, settings: Settings, shop: Shop, text: str,
-            write: bool) -> dict[str, Any]:
-    """Check (and roll back) or import ``text``; the page's context either way."""
-    out: dict[str, Any] = {"problems": [], "rows": [], "imported": None, "checked": True}
-    now = _now()
-    with Session(engine) as session:
-        try:
-            rows = read_customers_csv(text)
-            if not rows:
-                out["problems"] = [(1, "file", "has no customer rows under its header line")]
-                return out
-            results = import_customers(session=session, shop=shop, rows=rows, now=now,
-                                       settings=settings)
-        except CustomerImportError as error:
-            session.rollback()
-            out["problems"] = error.problems
-            return out
-        out["rows"] = [{"line": row.line, "name": r.customer.name, "phone": r.customer.phone}
-                       for row, r in zip(rows, results, strict=True)]
-        if not write:
-            session.rollback()  # a check writes nothing
-            return out
-        refresh_forecasts(session=session, shop=shop, now=now, settings=settings,
-                          tank_ids=_tank_ids(session, [r.customer.id for r in results]))
-        session.commit()
-        out["imported"] = len(results)
-        return out
-
-
-@router.get("/customers/import", response_class=HTMLResponse)
-async def import_page(request: Request, me: CurrentUser) -> HTMLResponse:
-    user, shop = me
-    return TEMPLATES.TemplateResponse(request, "import.html", _base(request, user, shop) | {
-        "text": "", "problems": [], "rows": [], "imported": None, "checked": False,
-        "columns": ", ".join(("name", "phone", "address", "adults", "shape", "diameter_cm",
-                              "height_cm", "fill_cm"))})
-
-
-@router.post("/customers/import", response_model=None)
-async def import_customers_form(request: Request, me: CurrentUser) -> Response:
-    user, shop = me
-    form = await read_form(request)
-    check_csrf(request, form)
-    text = form.get("csv", "")
-    base = _base(request, user, shop) | {"text": text, "columns": ""}
-    if not text.strip():
-        return TEMPLATES.TemplateResponse(request, "import.html", base | {
-            "problems": [(1, "file", "is empty; paste the file, its first line naming the "
-                                     "columns")], "rows": [], "imported": None,
-            "checked": True}, status_code=400)
-    if len(text) > MAX_CSV_CHARS:
-        raise HTTPException(413, "the file is too large for one import: split it")
-    write = form.get("action") == "import"
-    context = await run_in_threadpool(_import, request.app.state.engine,
-                                      request.app.state.settings, shop, text, write)
-    status = 400 if context["problems"] else 200
-    if context["imported"] is not None:
-        base["text"] = ""
-    return TEMPLATES.TemplateResponse(request, "import.html", base | context,
-                                      status_code=status)
-
-
-def _tank_ids(session: Session, customer_ids: list[int | None]) -> list[int]:
+def tank_ids_of(session: Session, customer_ids: list[int | None]) -> list[int]:
     """The tanks of these customers (whose forecasts a write changed)."""
     ids = [i for i in customer_ids if i is not None]
     return [t for t in session.exec(select(Tank.id).where(col(Tank.customer_id).in_(ids)))

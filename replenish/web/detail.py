@@ -33,7 +33,7 @@ from replenish.db.models import (
     TankForecast,
 )
 from replenish.db.queries.tanks import list_drops, list_readings, list_tanks
-from replenish.web.auth import CurrentUser, csrf_token
+from replenish.web.auth import CurrentUser, owner_page
 from replenish.web.chart import ChartDrop, ChartForecast, ChartReading, Labels, at_noon, tank_chart
 from replenish.web.pages import TEMPLATES
 
@@ -131,6 +131,5 @@ def _detail(engine: Engine, shop: Shop, customer_id: int) -> dict[str, Any]:
 async def customer_page(request: Request, customer_id: int, me: CurrentUser) -> HTMLResponse:
     user, shop = me
     context = await run_in_threadpool(_detail, request.app.state.engine, shop, customer_id)
-    return TEMPLATES.TemplateResponse(request, "customer.html", context | {
-        "shop": shop, "user": user, "csrf": csrf_token(request), "page": "customers",
-        "locale": user.locale.value})
+    return TEMPLATES.TemplateResponse(request, "customer.html", context | owner_page(
+        request, user, shop, "customers"))

@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from replenish.db.models import APSCHEDULER_TABLE, SchedulerLease, Shop
 from replenish.settings import Settings
-from replenish.web.auth import CurrentUser, check_csrf, csrf_token, read_form
+from replenish.web.auth import CurrentUser, check_csrf, owner_page, read_form
 from replenish.web.pages import TEMPLATES
 
 __all__ = ["router"]
@@ -99,9 +99,8 @@ async def jobs_page(request: Request, me: CurrentUser, ran: str | None = None
     if ran:
         found = next((j for j in context["jobs"] if j["name"] == ran), None)
         last = found and found["runs"] and found["runs"][0]
-    return TEMPLATES.TemplateResponse(request, "jobs.html", context | {
-        "shop": shop, "user": user, "csrf": csrf_token(request), "page": "jobs",
-        "locale": user.locale.value, "ran": ran if last else None, "ran_run": last})
+    return TEMPLATES.TemplateResponse(request, "jobs.html", context | owner_page(
+        request, user, shop, "jobs") | {"ran": ran if last else None, "ran_run": last})
 
 
 @router.post("/jobs/run", response_model=None)

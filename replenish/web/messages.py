@@ -27,7 +27,7 @@ from replenish.conversation.inbound import handle_inbound
 from replenish.db.models import Customer, InboundMessage, OutboundMessage, Shop, User
 from replenish.db.queries.inbound import record_inbound
 from replenish.settings import Settings
-from replenish.web.auth import CurrentUser, check_csrf, csrf_token, read_form
+from replenish.web.auth import CurrentUser, check_csrf, owner_page, read_form
 
 __all__ = ["router"]
 
@@ -87,10 +87,8 @@ async def messages_page(request: Request, me: CurrentUser,
     user, shop = me
     settings: Settings = request.app.state.settings
     context = await run_in_threadpool(_inbox, request.app.state.engine, shop, customer)
-    return TEMPLATES.TemplateResponse(request, "messages.html", context | {
-        "shop": shop, "user": user, "csrf": csrf_token(request), "page": "messages",
-        "locale": user.locale.value,
-        "phone_panel": not settings.sms.use_twilio})
+    return TEMPLATES.TemplateResponse(request, "messages.html", context | owner_page(
+        request, user, shop, "messages") | {"phone_panel": not settings.sms.use_twilio})
 
 
 def _reply(engine: Engine, settings: Settings, user: User, customer_id: int,

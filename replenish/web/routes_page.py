@@ -33,7 +33,7 @@ from replenish.db.models import Courier, Route, RoutePlan, Shop, User
 from replenish.db.queries.routes import route_sheet
 from replenish.db.queries.secrets import signing_key
 from replenish.settings import Settings
-from replenish.web.auth import CurrentUser, check_csrf, csrf_token, read_form
+from replenish.web.auth import CurrentUser, check_csrf, owner_page, read_form
 from replenish.web.pages import TEMPLATES
 
 __all__ = ["parse_day", "plan_view", "router", "sketch"]
@@ -163,9 +163,9 @@ async def _render(request: Request, user: User, shop: Shop, day: date, *,
     if data["plan"]:
         for route in data["plan"]["routes"]:
             route["sms"] = _sms_link(route, data["shop"], day)
-    return TEMPLATES.TemplateResponse(request, "routes.html", data | {
-        "user": user, "csrf": csrf_token(request), "page": "routes",
-        "locale": user.locale.value, "day": day.isoformat(), "print_view": print_view,
+    return TEMPLATES.TemplateResponse(request, "routes.html", data | owner_page(
+        request, user, data["shop"], "routes") | {
+        "day": day.isoformat(), "print_view": print_view,
         "outcome": None, "error": None} | (template_extra or {}), status_code=status_code)
 
 

@@ -40,7 +40,7 @@ from replenish.db.models import (
 )
 from replenish.db.queries.forecasts import list_forecasts
 from replenish.db.queries.proposals import call_list
-from replenish.web.auth import CurrentUser, csrf_token
+from replenish.web.auth import CurrentUser, owner_page
 from replenish.web.pages import TEMPLATES
 
 __all__ = ["RISK_DAYS", "router", "today_view"]
@@ -128,6 +128,5 @@ def _view(engine: Engine, shop: Shop) -> dict[str, Any]:
 async def today_page(request: Request, me: CurrentUser) -> HTMLResponse:
     user, shop = me
     context = await run_in_threadpool(_view, request.app.state.engine, shop)
-    return TEMPLATES.TemplateResponse(request, "today.html", context | {
-        "shop": shop, "user": user, "csrf": csrf_token(request), "page": "today",
-        "locale": user.locale.value})
+    return TEMPLATES.TemplateResponse(request, "today.html", context | owner_page(
+        request, user, shop, "today"))
