@@ -45,7 +45,8 @@ from sqlalchemy import Engine, bindparam, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
-from replenish.conversation.inbound import InboundLookup, InboundResult, apply_claimed
+from replenish.conversation.inbound import InboundResult, apply_claimed
+from replenish.conversation.lookup import InboundLookup
 from replenish.db.models import InboundMessage
 from replenish.settings import Settings
 
