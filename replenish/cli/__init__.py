@@ -16,6 +16,7 @@ from replenish.cli import (
     routes,
     serve,
     setup,
+    simulate,
     staff,
     tank,
     users,
@@ -54,5 +55,6 @@ routes.register(app)
 staff.register(app)
 users.register(app)
 serve.register(app)
+simulate.register(app)
 
 __all__ = ["app"]

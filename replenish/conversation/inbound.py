@@ -41,15 +41,15 @@ statement cost more than running it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from replenish.conversation.lookup import CustomerTanks, InboundLookup
-from replenish.conversation.rules import loyalty_count, loyalty_note
+from replenish.conversation.rules import drop_day, loyalty_count, loyalty_note
 from replenish.conversation.texts import message_text, send_after, window_text
 from replenish.core.conversation import Outcome, ProposalState, TankRoom, answer
 from replenish.core.conversation import Proposal as Offer
@@ -74,7 +74,7 @@ from replenish.db.queries.messages import insert_message
 from replenish.db.queries.records import add_drop, add_reading
 from replenish.settings import Settings
 
-__all__ = ["InboundResult", "answer_time", "apply_claimed", "handle_inbound"]
+__all__ = ["InboundResult", "answer_time", "apply_claimed", "book_by_phone", "handle_inbound"]
 
 # answers that settle (or re-settle) the proposal: it counts as answered
 _ANSWERS = ("booked", "snoozed", "declined", "stopped")
@@ -179,6 +179,40 @@ def apply_claimed(*, session: Session, inbound: InboundMessage, now: datetime,
                          customer_id=customer.id, proposal_id=None if row is None else row.id,
                          drop_id=drop_id, reading_id=reading_id, queued=tuple(queued),
                          to_inbox=to_inbox)
+
+
+def book_by_phone(*, session: Session, proposal: Proposal, now: datetime,
+                  settings: Settings) -> int | None:
+    """The owner phoned about ``proposal`` (the call list, a text only a person could
+    read) and the customer said yes: book it as offered, as a YES by text would, but
+    queue no text (they have just talked). The booked drop's id (the same one again for
+    a proposal booked before); None when the proposal is no longer open (declined,
+    cancelled or delivered meanwhile). Flushes, no commit."""
+    lookup = InboundLookup(session)
+    row = lookup.open_proposal(proposal.customer_id)
+    customer = lookup.customer(proposal.customer_id)
+    if row is None or row.id != proposal.id or customer is None:
+        return None
+    shop = lookup.shop(row.shop_id)
+    products = lookup.products(row.shop_id)
+    today = now.astimezone(ZoneInfo(shop.timezone)).date()
+    tanks = _customer_tanks(lookup, customer, products, row)
+    offer = _offer(row, customer, products, tanks, today)
+    outcome = answer(offer, Reply(Intent.CONFIRM, "(by phone)"), rooms=tanks.rooms, today=today,
+                     snooze_days=settings.conversation.snooze_days,
+                     jin_kg=0.5 if shop.region == "CN" else 0.6)
+    if outcome.proposal.state is not ProposalState.BOOKED:
+        return None
+    if outcome.proposal.drop_on <= today:  # the couriers are out: tomorrow at the soonest
+        day, _ = drop_day(session=session, customer_id=row.customer_id,
+                          day=today + timedelta(days=1))
+        outcome = replace(outcome, proposal=replace(outcome.proposal, drop_on=day))
+    drop_id = _move_proposal(session, lookup, row, outcome, tanks, products, now=now,
+                             settings=settings)
+    row.on_call_list = False
+    session.add(row)
+    session.flush()
+    return drop_id
 
 
 # --- reading the situation ----------------------------------------------------------------

@@ -14,13 +14,17 @@ keyed by row ids, so running any of them twice queues nothing twice::
     remind     one reminder after reminder_after_hours without an answer; then the
                owner's call list once the run-out (p50) is within call_list_days
                                                                     reminder:<proposal>
-    follow_up  one satisfaction question per drop recorded as delivered
+    follow_up  a satisfaction question after a drop recorded as delivered: the
+               customer's first, then at most once in followup_every_days
                                                                     followup:<drop>
 
 Both ``propose`` and ``remind`` first close what is settled: a snooze whose day has
 come (so that ``propose`` asks again, as a new cycle ``tank:<id>:<order-by>#2``), and a
 proposal overtaken by a drop delivered without it. An unanswered proposal whose day
 has passed moves to the first day still possible, so that a late yes books a real day.
+``propose`` also carries over booked drops no courier will bring on their day (on no
+route by the evening of their day, or left pending on an earlier day's route) to
+tomorrow.
 
 The rules nobody may break: nothing to an opted-out customer; nothing sent in quiet
 hours (``not_before``); at most ``max_prompts_per_week`` prompts, heads-ups and
@@ -62,12 +66,15 @@ from replenish.db.models import (
     Customer,
     Drop,
     MessageKind,
+    OutboundMessage,
     Product,
     Proposal,
+    RouteStop,
     Shop,
     Tank,
     TankForecast,
 )
+from replenish.db.models.routes import StopStatus
 from replenish.db.queries.messages import find_message_by_key, queue_message
 from replenish.db.queries.proposals import (
     create_proposal,
@@ -103,7 +110,7 @@ def propose(*, session: Session, shop: Shop, now: datetime, settings: Settings,
     """Offer a drop to every customer whose tank is due (see the module docstring)."""
     assert shop.id is not None
     clock = SendClock.of(now, shop, settings)
-    decisions = _close_settled(session, shop, clock)
+    decisions = _carry_over(session, shop, clock) + _close_settled(session, shop, clock)
     until = clock.today + timedelta(days=horizon_days)
     statement = (
         select(Tank, Customer, Product, TankForecast)
@@ -258,6 +265,39 @@ def _close_settled(session: Session, shop: Shop, clock: SendClock) -> list[Decis
     return decisions
 
 
+def _carry_over(session: Session, shop: Shop, clock: SendClock) -> list[Decision]:
+    """Booked drops no courier will bring on their day move to the next possible day:
+    those on no route (booked after the routes were built, or left off them) by
+    today, and those a courier did not get to on an earlier day (taken off that route)."""
+    tomorrow = clock.today + timedelta(days=1)
+    stale = session.exec(
+        select(Drop, RouteStop)
+        .outerjoin(RouteStop, col(RouteStop.drop_id) == col(Drop.id))
+        .where(Drop.shop_id == shop.id, Drop.status == DropStatus.PLANNED,
+               col(Drop.delivered_on) <= clock.today)
+        .order_by(col(Drop.id))).all()
+    decisions = []
+    for drop, stop in stale:
+        if stop is not None and (drop.delivered_on >= clock.today
+                                 or stop.status is not StopStatus.PENDING):
+            continue  # on today's route still, or recorded (its drop is closed then)
+        if stop is not None:
+            session.delete(stop)
+        tank = session.get(Tank, drop.tank_id)
+        customer_id = tank.customer_id if tank is not None else 0
+        old = drop.delivered_on
+        drop.delivered_on, _ = drop_day(session=session, customer_id=customer_id, day=tomorrow)
+        session.add(drop)
+        proposal = session.exec(select(Proposal).where(Proposal.drop_id == drop.id)).first()
+        if proposal is not None:
+            proposal.drop_on, proposal.updated_at = drop.delivered_on, clock.now
+            session.add(proposal)
+            decisions.append(_about(session, proposal, Action.MOVE,
+                                    f"not brought on {old}; now {drop.delivered_on}"))
+    session.flush()
+    return decisions
+
+
 def _about(session: Session, p: Proposal, action: Action, reason: str,
            send_at: datetime | None = None) -> Decision:
     customer = session.get(Customer, p.customer_id)
@@ -328,17 +368,31 @@ def _remind_one(session: Session, shop: Shop, settings: Settings, clock: SendClo
         out.append(_about(session, p, Action.SKIP, f"prompt cap: {asked} texts in 7 days "
                           f"(at most {c.max_prompts_per_week}); no reminder"))
         waited = p.prompted_at - delay  # no reminder to wait for: the call list may follow
-    runout = forecast.runout_p50 if forecast is not None else None
-    if (not p.on_call_list and clock.now >= waited + delay and runout is not None
-            and runout <= clock.today + timedelta(days=c.call_list_days)):
+    # the last day a drop still comes in time (the order-by date; else the median run-out)
+    due = None if forecast is None else forecast.order_by or forecast.runout_p50
+    if (not p.on_call_list and clock.now >= waited + delay and due is not None
+            and due <= clock.today + timedelta(days=c.call_list_days)):
         p.on_call_list, p.updated_at = True, clock.now
         session.add(p)
         out.append(_about(session, p, Action.CALL_LIST,
-                          f"no answer; runs out around {runout}"))
+                          f"no answer; order by {due}"))
     return out
 
 
 # --- follow_up ----------------------------------------------------------------------------
+
+
+def _asked_lately(session: Session, customer_id: int, now: datetime, settings: Settings) -> bool:
+    """A follow-up went to this customer within ``followup_every_days`` (none at 0)."""
+    days = settings.conversation.followup_every_days
+    if days == 0:
+        return False
+    m = OutboundMessage
+    since = now - timedelta(days=days)
+    moment = func.coalesce(col(m.not_before), col(m.created_at))
+    return session.exec(select(m.id).where(
+        m.customer_id == customer_id, m.kind == MessageKind.FOLLOWUP,
+        moment > since).limit(1)).first() is not None
 
 
 def follow_up(*, session: Session, shop: Shop, now: datetime, settings: Settings,
@@ -363,6 +417,8 @@ def follow_up(*, session: Session, shop: Shop, now: datetime, settings: Settings
         if (drop.at is not None and drop.at > now) or find_message_by_key(
                 session=session, idempotency_key=key) is not None:
             continue  # not poured yet (as of ``now``), or already asked
+        if _asked_lately(session, customer.id or 0, clock.now, settings):
+            continue
         decision = Decision(customer.id or 0, customer.name, Action.SKIP, "opted out", tank.id,
                             product.key, drop_on=drop.delivered_on, quantity=drop.quantity)
         if not customer.opted_out:

@@ -3,7 +3,8 @@
 ``forecast_many`` takes one array per ``RateState`` field (what the database keeps
 per tank) and returns arrays of the forecast. It equals ``depletion.forecast`` tank
 by tank (tests/core/test_batch.py checks this) except that hold periods are not
-applied here: tanks with holds go through the scalar ``depletion.forecast``.
+applied here: tanks with holds go through the scalar ``depletion.forecast``. Busy
+periods (holidays, the same for every tank) are: ``busy=`` as in ``forecast``.
 Times are float seconds since the Unix epoch (UTC); dates come back as numpy
 ``datetime64[D]`` in the shop's zone.
 """
@@ -21,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from replenish.core.consumption import DAY, ForecastParams
+from replenish.core.depletion import pace_periods
 
 __all__ = ["StateArrays", "ForecastArrays", "forecast_many", "local_dates"]
 
@@ -68,7 +70,7 @@ def _posterior(s: StateArrays, now: float, params: ForecastParams) -> tuple[F, F
     p0 = 1.0 / s.prior_sd**2
     eta = s.prior_mean * p0 + eta_d
     lam = p0 + lam_d
-    pend = ~np.isnan(s.pending_at)
+    pend = ~np.isnan(s.pending_at) & (np.nan_to_num(s.pending_z) > 0)  # faster use only
     if pend.any():
         ref = np.where(has_ref, np.maximum(np.nan_to_num(s.t_ref), now), now)
         p_age = np.maximum(ref - np.nan_to_num(s.pending_at), 0.0) / DAY
@@ -132,10 +134,50 @@ def local_dates(epoch_seconds: F, tz: ZoneInfo) -> npt.NDArray[np.datetime64]:
     return np.floor(local / DAY).astype("int64").astype("datetime64[D]")
 
 
+def _busy_epochs(busy: Sequence[tuple[datetime, datetime, float]]
+                 ) -> list[tuple[float, float, float]]:
+    """Busy periods as sorted, non-overlapping epoch-second spans (``depletion``'s rule:
+    the highest pace where two overlap)."""
+    return [(a.timestamp(), b.timestamp(), pace) for a, b, pace in pace_periods((), busy)]
+
+
+def _calendar_after(start: F, days: F, periods: list[tuple[float, float, float]]) -> F:
+    """``depletion.calendar_after`` on arrays, for busy periods (no holds)."""
+    t, left = start.copy(), days * DAY
+    out = np.full_like(start, np.nan)
+    done = np.zeros(start.shape, dtype=bool)
+    for a, b, pace in periods:
+        active = ~done & (b > t)
+        gap = np.maximum(a - t, 0.0)
+        before = active & (left <= gap)
+        out[before], done[before] = t[before] + left[before], True
+        going = active & ~before
+        left[going] -= gap[going]
+        t[going] = np.maximum(t[going], a)
+        span = b - t
+        inside = going & (pace * span >= left)
+        out[inside], done[inside] = t[inside] + left[inside] / pace, True
+        rest = going & ~inside
+        left[rest] -= pace * span[rest]
+        t[rest] = b
+    return np.where(done, out, t + left)
+
+
+def _use_days(start: F, end: F, periods: list[tuple[float, float, float]]) -> F:
+    """``depletion.use_days`` on arrays, for busy periods (no holds)."""
+    total = np.maximum(end - start, 0.0)
+    for a, b, pace in periods:
+        overlap = np.maximum(np.minimum(end, b) - np.maximum(start, a), 0.0)
+        total = total + (pace - 1.0) * overlap
+    return np.asarray(np.maximum(total, 0.0) / DAY, dtype=np.float64)
+
+
 def forecast_many(s: StateArrays, *, now: datetime, tz: ZoneInfo, bag_sizes: Sequence[float],
                   min_drop: float, params: ForecastParams,
-                  delivery_by: time = time(20, 0)) -> ForecastArrays:
+                  delivery_by: time = time(20, 0),
+                  busy: Sequence[tuple[datetime, datetime, float]] = ()) -> ForecastArrays:
     """Forecast every tank in ``s`` (all of one product: one bag list and minimum)."""
+    periods = _busy_epochs(busy)
     t_now = now.timestamp()
     mean, var = _posterior(s, t_now, params)
     rate = np.maximum(mean, 0.02 * s.prior_mean)
@@ -145,6 +187,8 @@ def forecast_many(s: StateArrays, *, now: datetime, tz: ZoneInfo, bag_sizes: Seq
 
     def moment(p: float) -> F:
         days = _run_out_days(p, s.level, s.level_var, rate, rate_sd, daily_sd**2, horizon)
+        if periods:
+            return _calendar_after(s.level_at, days, periods)
         return s.level_at + days * DAY
 
     p10, p50, p90, risky = moment(0.1), moment(0.5), moment(0.9), moment(params.risk)
@@ -157,11 +201,11 @@ def forecast_many(s: StateArrays, *, now: datetime, tz: ZoneInfo, bag_sizes: Seq
     order_by = day.astype("datetime64[D]")
     arrive = np.maximum(_epoch_of_local(order_by, delivery_by, tz), t_now)
     arrive = np.maximum(arrive, s.level_at)
-    used_then = rate * np.maximum(arrive - s.level_at, 0.0) / DAY
+    used_then = rate * _use_days(s.level_at, arrive, periods)
     level_then = np.clip(s.level - used_then, 0.0, s.capacity)
     room = s.capacity - level_then
     sizes = _drop_sizes(room, bag_sizes, min_drop)
-    used_now = rate * np.maximum(t_now - s.level_at, 0.0) / DAY
+    used_now = rate * _use_days(s.level_at, np.full_like(s.level_at, t_now), periods)
     return ForecastArrays(
         rate=rate, rate_sd=rate_sd,
         level_now=np.clip(s.level - used_now, 0.0, s.capacity),

@@ -83,6 +83,7 @@ class ForecastParams:
     household_discount: float = 0.3
     change_discount: float = 0.05
     horizon_days: float = 3650.0
+    learn: bool = True  # False: levels are tracked, the rate stays the household's prior
 
     def __post_init__(self) -> None:
         _check("risk", self.risk, low=0, high=0.5, low_open=True)
@@ -233,12 +234,17 @@ def _weight_at(t: datetime, ref: datetime, params: ForecastParams) -> float:
 
 def _posterior(state: RateState, *, with_pending: bool,
                params: ForecastParams) -> tuple[float, float]:
-    """Mean and variance of the rate (information form), optionally with a damped pending."""
+    """Mean and variance of the rate (information form), optionally with a damped pending.
+
+    Only a pending interval of *faster* use counts before the next one judges it: one of
+    slower use (a trip nobody told the shop about, a week of eating out) would make the
+    forecast later than it should be, and a late forecast is the one that runs a family
+    out. If it was real, the next interval confirms it as a change of habits (§5)."""
     p0 = 1.0 / state.prior.sd**2
     eta = state.prior.mean * p0 + state.eta
     lam = p0 + state.lam
     pend = state.pending
-    if with_pending and pend is not None and state.t_ref is not None:
+    if with_pending and pend is not None and pend.z > 0 and state.t_ref is not None:
         w = _weight_at(pend.at, state.t_ref, params) * _damping(pend.z, params)
         eta += w * pend.y / pend.var
         lam += w / pend.var
@@ -354,7 +360,7 @@ def observe(state: RateState, event: Event, *, params: ForecastParams,
 def _close_interval(state: RateState, at: datetime, level: float, error: float,
                     params: ForecastParams,
                     holds: Sequence[tuple[datetime, datetime]]) -> RateState:
-    if state.level is None or state.level_at is None:
+    if state.level is None or state.level_at is None or not params.learn:
         return state
     days = effective_days(state.level_at, at, holds)
     if days < _MIN_DAYS:
@@ -376,7 +382,7 @@ def _close_unknown(state: RateState, event: DropEvent, params: ForecastParams,
         return state, max(room, 0.0) / 2, (max(room, 0.0) / 2) ** 2 / 3
     level = state.level
     days = effective_days(state.level_at, event.at, holds)
-    if days >= _MIN_DAYS and room < level:
+    if days >= _MIN_DAYS and room < level and params.learn:
         var = (_daily_sd(state, params) ** 2 * days + state.level_var + event.error**2) / days**2
         state = _learn_lower_bound(state, (level - room) / days, var)
     mean, rate_var = _posterior(state, with_pending=True, params=params)

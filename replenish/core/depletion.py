@@ -37,14 +37,17 @@ from replenish.core.consumption import (
 )
 
 __all__ = [
+    "Busy",
     "Forecast",
     "RunOut",
     "calendar_after",
+    "pace_periods",
     "drop_size",
     "expected_level",
     "forecast",
     "run_out_days",
     "runout_distribution",
+    "use_days",
 ]
 
 _NORMAL = NormalDist()
@@ -84,28 +87,90 @@ def run_out_days(p: float, *, level: float, level_var: float, rate: float, rate_
     return min(max(root, 0.0), pivot, horizon)
 
 
-def calendar_after(start: datetime, days: float,
-                   holds: Sequence[tuple[datetime, datetime]] = ()) -> datetime:
-    """The moment ``days`` of consumption after ``start``, skipping hold periods."""
-    t = start
-    left = days * DAY
-    for h_start, h_end in sorted(holds):
-        if h_end <= t:
+Busy = Sequence[tuple[datetime, datetime, float]]  # (start, end, pace): use × pace
+
+
+def pace_periods(holds: Sequence[tuple[datetime, datetime]], busy: Busy
+                 ) -> tuple[tuple[datetime, datetime, float], ...]:
+    """Holds (pace 0) and busy days (holidays: pace > 1) as sorted periods that do not
+    overlap; a hold wins over a busy day, overlapping busy days take the highest pace."""
+    return _pace_periods(tuple(holds), tuple(busy))
+
+
+@lru_cache(maxsize=256)
+def _pace_periods(holds: tuple[tuple[datetime, datetime], ...],
+                  busy: tuple[tuple[datetime, datetime, float], ...]
+                  ) -> tuple[tuple[datetime, datetime, float], ...]:
+    cuts = sorted({t for s, e in holds for t in (s, e)} | {t for s, e, _ in busy for t in (s, e)})
+    out: list[tuple[datetime, datetime, float]] = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        if any(s <= a and b <= e for s, e in holds):
+            pace = 0.0
+        else:
+            pace = max((p for s, e, p in busy if s <= a and b <= e), default=1.0)
+        if pace == 1.0:
             continue
-        gap = max((h_start - t).total_seconds(), 0.0)
+        if out and out[-1][1] == a and out[-1][2] == pace:
+            out[-1] = (out[-1][0], b, pace)
+        else:
+            out.append((a, b, pace))
+    return tuple(out)
+
+
+def calendar_after(start: datetime, days: float,
+                   holds: Sequence[tuple[datetime, datetime]] = (),
+                   busy: Busy = ()) -> datetime:
+    """The moment ``days`` of ordinary consumption after ``start``: hold periods use
+    nothing, busy days (``busy``: start, end, pace) use ``pace`` days' worth a day."""
+    if not busy:
+        t = start
+        left = days * DAY
+        for h_start, h_end in sorted(holds):
+            if h_end <= t:
+                continue
+            gap = max((h_start - t).total_seconds(), 0.0)
+            if left <= gap:
+                break
+            left -= gap
+            t = max(t, h_end)
+        return t + timedelta(seconds=left)
+    t, left = start, days * DAY
+    for a, b, pace in pace_periods(holds, busy):
+        if b <= t:
+            continue
+        gap = max((a - t).total_seconds(), 0.0)
         if left <= gap:
             break
-        left -= gap
-        t = max(t, h_end)
+        left, t = left - gap, max(t, a)
+        span = (b - t).total_seconds()
+        if pace > 0 and pace * span >= left:
+            return t + timedelta(seconds=left / pace)
+        left, t = left - pace * span, b
     return t + timedelta(seconds=left)
 
 
+def use_days(start: datetime, end: datetime, holds: Sequence[tuple[datetime, datetime]] = (),
+             busy: Busy = ()) -> float:
+    """Ordinary days' worth of use between ``start`` and ``end`` (holds none, busy days
+    their pace); the inverse of ``calendar_after``."""
+    if not busy:
+        return effective_days(start, end, holds)
+    if end <= start:
+        return 0.0
+    total = (end - start).total_seconds()
+    for a, b, pace in pace_periods(holds, busy):
+        lo, hi = max(start, a), min(end, b)
+        if hi > lo:
+            total += (pace - 1.0) * (hi - lo).total_seconds()
+    return max(total, 0.0) / DAY
+
+
 def expected_level(state: RateState, rate: Rate, at: datetime,
-                   holds: Sequence[tuple[datetime, datetime]] = ()) -> float:
+                   holds: Sequence[tuple[datetime, datetime]] = (), busy: Busy = ()) -> float:
     """The level expected at ``at``: never below zero or above capacity."""
     if state.level is None or state.level_at is None:
         raise ValueError("no level is known for this tank yet")
-    used = rate.mean * effective_days(state.level_at, at, holds)
+    used = rate.mean * use_days(state.level_at, at, holds, busy)
     return min(max(state.level - used, 0.0), state.capacity)
 
 
@@ -164,20 +229,22 @@ class RunOut:
 
 def runout_distribution(state: RateState, rate: Rate, *, tz: ZoneInfo,
                         params: ForecastParams,
-                        holds: Sequence[tuple[datetime, datetime]] = ()) -> RunOut:
+                        holds: Sequence[tuple[datetime, datetime]] = (),
+                        busy: Busy = ()) -> RunOut:
     """The run-out date distribution from the last known level."""
-    moments = [_quantile_moment(state, rate, p, params, holds) for p in (0.1, 0.5, 0.9)]
+    moments = [_quantile_moment(state, rate, p, params, holds, busy) for p in (0.1, 0.5, 0.9)]
     return RunOut(p10=moments[0], p50=moments[1], p90=moments[2], tz=tz)
 
 
 def _quantile_moment(state: RateState, rate: Rate, p: float, params: ForecastParams,
-                     holds: Sequence[tuple[datetime, datetime]]) -> datetime:
+                     holds: Sequence[tuple[datetime, datetime]],
+                     busy: Busy = ()) -> datetime:
     if state.level is None or state.level_at is None:
         raise ValueError("no level is known for this tank yet")
     days = run_out_days(p, level=state.level, level_var=state.level_var, rate=rate.mean,
                         rate_sd=rate.sd, daily_sd=params.daily_cv * rate.prior.mean,
                         horizon=params.horizon_days)
-    return calendar_after(state.level_at, days, holds)
+    return calendar_after(state.level_at, days, holds, busy)
 
 
 @dataclass(frozen=True)
@@ -197,16 +264,18 @@ def forecast(state: RateState, *, now: datetime, tz: ZoneInfo, bag_sizes: Sequen
              min_drop: float, params: ForecastParams | None = None,
              holds: Sequence[tuple[datetime, datetime]] = (),
              no_delivery: Sequence[tuple[date, date]] = (),
-             delivery_by: time = time(20, 0)) -> Forecast:
+             delivery_by: time = time(20, 0), busy: Busy = ()) -> Forecast:
     """Rate, level now, run-out distribution, order-by date and drop size for one tank.
 
     ``holds`` are no-consumption periods (UTC); ``no_delivery`` are local date ranges
     (inclusive) on which no drop may be made: the order-by date moves before them.
+    ``busy`` are periods of faster use (UTC start, end, pace: public holidays, Lunar
+    New Year), from ``core.calendar.busy_periods``.
     """
     params = params or ForecastParams()
     rate = rate_of(state, now=now, params=params)
-    runout = runout_distribution(state, rate, tz=tz, params=params, holds=holds)
-    risky = _quantile_moment(state, rate, params.risk, params, holds)
+    runout = runout_distribution(state, rate, tz=tz, params=params, holds=holds, busy=busy)
+    risky = _quantile_moment(state, rate, params.risk, params, holds, busy)
     local = risky.astimezone(tz)
     order_by = local.date() if local.time() >= delivery_by else local.date() - timedelta(days=1)
     for start, end in sorted(no_delivery, reverse=True):
@@ -214,9 +283,9 @@ def forecast(state: RateState, *, now: datetime, tz: ZoneInfo, bag_sizes: Sequen
             order_by = start - timedelta(days=1)
     # the room when the drop arrives: on the order-by date, or now if that is past
     arrive = max(datetime.combine(order_by, delivery_by, tzinfo=tz), now)
-    level_then = expected_level(state, rate, max(arrive, state.level_at or arrive), holds)
+    level_then = expected_level(state, rate, max(arrive, state.level_at or arrive), holds, busy)
     room = state.capacity - level_then
     size = drop_size(room, bag_sizes=bag_sizes, min_drop=min_drop)
-    return Forecast(rate=rate, level_now=expected_level(state, rate, now, holds),
+    return Forecast(rate=rate, level_now=expected_level(state, rate, now, holds, busy),
                     capacity=state.capacity, runout=runout, order_by=order_by,
                     drop_size=size, drop_fits=size <= room + 1e-9)

@@ -55,6 +55,7 @@ def core_params(settings: Settings) -> ForecastParams:
         outlier_z=f.outlier_z,
         household_discount=f.household_discount,
         change_discount=f.change_discount,
+        learn=f.learn,
     )
 
 

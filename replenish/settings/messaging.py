@@ -154,6 +154,7 @@ class ConversationSettings(_Frozen):
     max_prompts_per_week: int = Field(default=2, ge=1, le=14)
     reminder_after_hours: float = Field(default=6.0, gt=0, le=168)
     call_list_days: int = Field(default=2, ge=0, le=14)
+    followup_every_days: int = Field(default=90, ge=0, le=3650)
     snooze_days: int = Field(default=3, ge=1, le=60)
     loyalty_every: int = Field(default=10, ge=0)  # 0: no free drop
     help_phone: str = ""

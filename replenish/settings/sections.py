@@ -67,6 +67,9 @@ class ForecastSettings(_Frozen):
     outlier_z: Positive = 3.0
     household_discount: float = Field(default=0.3, gt=0, le=1)
     change_discount: float = Field(default=0.05, gt=0, le=1)
+    learn: bool = True
+    holiday_lift: float = Field(default=1.1, gt=0, le=5)
+    new_year_lift: float = Field(default=1.5, gt=0, le=5)
     measurement_error: MeasurementErrorParams = MeasurementErrorParams()
 
 

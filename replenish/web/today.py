@@ -5,7 +5,8 @@
   (``replenish.core.urgency.runout_chance`` over the forecast's p10/p50/p90), with
   whether a drop is already booked;
 * replies that wait for a person (texts not understood), and the call list (prompts
-  still unanswered close to the run-out);
+  still unanswered close to the order-by date), each with a "said yes on the phone:
+  book it" button (``POST /calls/<proposal>/book``, ``book_by_phone``);
 * texts that failed or wait for review, and timed jobs that failed in the last day;
 * then every customer's forecast, soonest order-by date first.
 """
@@ -17,12 +18,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from replenish.conversation.inbound import book_by_phone
 from replenish.core.types import DropStatus
 from replenish.core.urgency import runout_chance
 from replenish.db.models import (
@@ -35,12 +37,14 @@ from replenish.db.models import (
     MessageStatus,
     OutboundMessage,
     Product,
+    Proposal,
     Shop,
     Tank,
 )
 from replenish.db.queries.forecasts import list_forecasts
 from replenish.db.queries.proposals import call_list
-from replenish.web.auth import CurrentUser, owner_page
+from replenish.settings import Settings
+from replenish.web.auth import CurrentUser, check_csrf, owner_page, read_form
 from replenish.web.pages import TEMPLATES
 
 __all__ = ["RISK_DAYS", "router", "today_view"]
@@ -125,8 +129,48 @@ def _view(engine: Engine, shop: Shop) -> dict[str, Any]:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def today_page(request: Request, me: CurrentUser) -> HTMLResponse:
+async def today_page(request: Request, me: CurrentUser, booked: int | None = None
+                     ) -> HTMLResponse:
     user, shop = me
     context = await run_in_threadpool(_view, request.app.state.engine, shop)
+    context["booked"] = None
+    if booked is not None:
+        context["booked"] = await run_in_threadpool(_booked, request.app.state.engine, shop,
+                                                    booked)
     return TEMPLATES.TemplateResponse(request, "today.html", context | owner_page(
         request, user, shop, "today"))
+
+
+def _booked(engine: Engine, shop: Shop, proposal_id: int) -> tuple[str, date] | None:
+    with Session(engine) as session:
+        proposal = session.get(Proposal, proposal_id)
+        if proposal is None or proposal.shop_id != shop.id:
+            return None
+        customer = session.get(Customer, proposal.customer_id)
+        return (customer.name if customer else "?"), proposal.drop_on
+
+
+def _book(engine: Engine, settings: Settings, shop: Shop, proposal_id: int) -> int | None:
+    """The owner phoned and they said yes: book it (see ``book_by_phone``)."""
+    with Session(engine) as session:
+        proposal = session.get(Proposal, proposal_id)
+        if proposal is None or proposal.shop_id != shop.id:
+            raise HTTPException(404, "no such call on your list")
+        drop_id = book_by_phone(session=session, proposal=proposal, now=datetime.now(UTC),
+                                settings=settings)
+        session.commit()
+        return drop_id
+
+
+@router.post("/calls/{proposal_id}/book", response_model=None)
+async def book_call(request: Request, me: CurrentUser, proposal_id: int) -> Response:
+    """The call list's "said yes on the phone" button."""
+    user, shop = me
+    form = await read_form(request)
+    check_csrf(request, form)
+    drop_id = await run_in_threadpool(_book, request.app.state.engine,
+                                      request.app.state.settings, shop, proposal_id)
+    if drop_id is None:
+        raise HTTPException(409, "this proposal is no longer open: it was answered, "
+                                 "cancelled or delivered meanwhile")
+    return RedirectResponse(f"/?booked={proposal_id}#calls", status_code=303)

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from replenish.conversation.inbound import answer_time
+from replenish.conversation.inbound import answer_time, book_by_phone
 from replenish.core.conversation import ProposalState
 from replenish.core.replies import Intent
 from replenish.core.types import DeliveryMode, DropStatus, Locale, ReadingSource
@@ -235,3 +235,21 @@ def test_a_level_more_than_the_tank_holds_goes_to_a_person(session, tank, phone)
     result = phone.text("還剩50公斤")
     assert result.to_inbox and result.reading_id is None
     assert session.exec(select(Reading)).all() == []
+
+
+def test_the_owner_books_by_phone_for_tomorrow_at_the_soonest_and_sends_no_text(
+        session, shop, settings, tank, phone):
+    proposal = propose(session, tank, drop_on=NOW.date())  # its day is today
+    proposal.on_call_list = True
+    session.add(proposal)
+
+    drop_id = book_by_phone(session=session, proposal=proposal, now=NOW, settings=settings)
+
+    drop = session.get(Drop, drop_id)
+    assert proposal.state is ProposalState.BOOKED and not proposal.on_call_list
+    assert drop.status is DropStatus.PLANNED and drop.delivered_on == date(2026, 11, 25)
+    assert proposal.drop_on == drop.delivered_on and proposal.answered_at == NOW
+    assert phone.outbox() == []
+    again = book_by_phone(session=session, proposal=proposal, now=NOW, settings=settings)
+    assert again == drop_id  # a second click books nothing more
+    assert len(session.exec(select(Drop).where(Drop.tank_id == tank.id)).all()) == 1

@@ -444,3 +444,53 @@ def test_a_drop_the_owner_already_planned_is_not_offered_again(session, shop, se
     [decision] = result.for_customer(customer.id)
     assert decision.reason.startswith("a drop is already planned for 2026-11-25")
     assert outbox(session, customer) == []
+
+
+def test_after_a_first_follow_up_the_next_drops_within_the_spacing_are_not_asked_about(
+        session, shop, settings):
+    customer, tank = household(session, shop)
+    for day in (3, 20):  # two drops 17 days apart
+        record_drop(session=session, tank=tank, drop_in=DropCreate(
+            delivered_on=date(2026, 11, day), at=local(day, 11), quantity=10,
+            status=DropStatus.DELIVERED))
+        follow_up(session=session, shop=shop, now=local(day, 12), settings=settings)
+    assert [m.kind for m in outbox(session, customer)] == [MessageKind.FOLLOWUP]
+
+    every = settings.model_copy(update={"conversation": settings.conversation.model_copy(
+        update={"followup_every_days": 0})})
+    record_drop(session=session, tank=tank, drop_in=DropCreate(
+        delivered_on=date(2026, 11, 24), at=local(24, 11), quantity=10,
+        status=DropStatus.DELIVERED))
+    follow_up(session=session, shop=shop, now=local(24, 12), settings=every)
+    assert [m.kind for m in outbox(session, customer)] == [MessageKind.FOLLOWUP] * 2
+
+
+def test_the_call_list_waits_for_the_order_by_date_not_the_median_run_out(
+        session, shop, settings):
+    customer, tank = household(session, shop)
+    due(session, tank, date(2026, 11, 30), runout=date(2026, 12, 9))  # a wide forecast
+    propose(session=session, shop=shop, now=MONDAY_21, settings=settings, horizon_days=7)
+    [proposal] = proposals(session, customer)
+    remind(session=session, shop=shop, now=local(24, 15), settings=settings)  # reminded
+    early = remind(session=session, shop=shop, now=local(26, 21), settings=settings)
+    assert early.count(Action.CALL_LIST) == 0  # order by Mon 30th: more than 2 days away
+    on_time = remind(session=session, shop=shop, now=local(28, 10), settings=settings)
+    assert on_time.count(Action.CALL_LIST) == 1 and proposal.on_call_list
+    assert [p.id for p in call_list(session=session, shop_id=shop.id)] == [proposal.id]
+
+
+def test_a_booked_drop_no_route_took_moves_to_tomorrow_at_the_nightly_plan(
+        session, shop, settings):
+    customer, tank = household(session, shop, mode=DeliveryMode.AUTO)
+    due(session, tank, THU)
+    propose(session=session, shop=shop, now=TUESDAY_10, settings=settings)
+    [proposal] = proposals(session, customer)
+    [drop] = drops(session, tank)
+    assert drop.delivered_on == THU and drop.status is DropStatus.PLANNED
+
+    night = propose(session=session, shop=shop, now=local(26, 21), settings=settings)
+
+    assert [d.reason for d in night.decisions if d.action is Action.MOVE] == [
+        f"not brought on {THU}; now {FRI}"]
+    assert drop.delivered_on == FRI and proposal.drop_on == FRI
+    assert drop.status is DropStatus.PLANNED and proposal.state is ProposalState.BOOKED

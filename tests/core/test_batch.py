@@ -61,16 +61,32 @@ def as_arrays(states: list[RateState]) -> StateArrays:
     )
 
 
-@pytest.mark.parametrize("zone", ["Asia/Taipei", "America/Chicago"])
-def test_the_batch_forecast_equals_the_tank_by_tank_forecast(zone):
+def busy_around(now):
+    """Lunar-New-Year-like busy days before and after ``now``, one overlapping another."""
+    return [(now - timedelta(days=9), now - timedelta(days=2), 1.5),
+            (now + timedelta(days=5), now + timedelta(days=12), 1.6),
+            (now + timedelta(days=10), now + timedelta(days=11), 2.0),
+            (now + timedelta(days=40), now + timedelta(days=41, hours=7), 1.1)]
+
+
+@pytest.mark.parametrize(("zone", "with_busy"), [("Asia/Taipei", False),
+                                                 ("America/Chicago", False),
+                                                 ("Asia/Taipei", True)])
+def test_the_batch_forecast_equals_the_tank_by_tank_forecast(zone, with_busy):
     tz = ZoneInfo(zone)
     rnd = random.Random(7)
     states = [random_state(rnd) for _ in range(400)]
     now = max(s.level_at for s in states) + timedelta(days=2)
+    busy = busy_around(now) if with_busy else []
     many = forecast_many(as_arrays(states), now=now, tz=tz, bag_sizes=[5, 10], min_drop=5,
-                         params=PARAMS)
+                         params=PARAMS, busy=busy)
+    if with_busy:  # the busy days matter for the tanks whose run-out reaches them
+        plain = forecast_many(as_arrays(states), now=now, tz=tz, bag_sizes=[5, 10],
+                              min_drop=5, params=PARAMS)
+        assert (many.runout_p50 < plain.runout_p50 - 3600).sum() > 5
     for i, state in enumerate(states):
-        one = forecast(state, now=now, tz=tz, bag_sizes=[5, 10], min_drop=5, params=PARAMS)
+        one = forecast(state, now=now, tz=tz, bag_sizes=[5, 10], min_drop=5, params=PARAMS,
+                       busy=busy)
         assert many.rate[i] == pytest.approx(one.rate.mean, rel=1e-9)
         assert many.rate_sd[i] == pytest.approx(one.rate.sd, rel=1e-9)
         assert many.level_now[i] == pytest.approx(one.level_now, abs=1e-9)

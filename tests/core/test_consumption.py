@@ -74,6 +74,25 @@ def test_a_steady_household_is_recovered_within_five_percent_after_four_drops():
     assert rate.sd < FAMILY_OF_FIVE.sd / 3
 
 
+def test_with_learning_off_the_rate_stays_the_household_prior_while_levels_are_tracked():
+    events, t = deliveries([0.75] * 4)
+    off = ForecastParams(learn=False)
+    rate = estimate_rate(FAMILY_OF_FIVE, events, capacity=CAP, now=t, params=off)
+    assert rate.mean == pytest.approx(FAMILY_OF_FIVE.mean) and rate.intervals == 0
+    state = fold(start_state(FAMILY_OF_FIVE, capacity=CAP), events, params=off)
+    assert state.level is not None and state.level_at == t
+
+
+def test_a_pending_slow_interval_does_not_slow_the_forecast_but_a_fast_one_speeds_it_up():
+    steady, _ = deliveries([0.75] * 5)
+    slow, t_slow = deliveries([0.75] * 5 + [0.25])  # away half the time, nobody told us
+    fast, t_fast = deliveries([0.75] * 5 + [2.0])  # guests for a month
+    after_slow, after_fast = learned(slow, t_slow), learned(fast, t_fast)
+    assert after_slow.pending and after_fast.pending  # both wait for the next interval
+    assert after_slow.mean == pytest.approx(learned(steady, t_slow).mean, rel=1e-9)
+    assert after_fast.mean > learned(steady, t_fast).mean * 1.04  # damped, but counted
+
+
 def test_a_household_that_doubles_is_caught_within_three_drops():
     events, t = deliveries([0.75] * 6 + [1.5] * 3)
     rate = learned(events, t)

@@ -19,6 +19,7 @@ from replenish.db.queries import (
     record_household_change,
 )
 from replenish.db.queries.forecasts import (
+    forecast_as_of,
     list_forecasts,
     mark_customer_stale,
     refold_tank,
@@ -233,3 +234,22 @@ def test_refolding_many_stale_tanks_in_chunks_equals_one_by_one(session, shop, r
     for tank, state in zip(tanks, bulk, strict=True):
         refold_tank(session=session, shop=shop, tank=tank, product=rice, settings=settings)
         assert state_of(session.get(TankForecast, tank.id)) == state
+
+
+def test_lunar_new_year_brings_the_run_out_forward_and_the_nightly_agrees_with_a_recompute(
+        session, shop, rice, settings):
+    _, tank = family(session, shop, rice)  # about 0.58 kg a day
+    at = datetime(2027, 1, 25, 2, tzinfo=UTC)  # Lunar New Year: Feb 4 to 10, 2027
+    add_reading(session=session, tank=tank, product=rice, at=at, source=ReadingSource.COURIER,
+                level=30, settings=settings, now=at)
+    plain = settings.model_copy(update={"forecast": settings.forecast.model_copy(
+        update={"holiday_lift": 1.0, "new_year_lift": 1.0})})
+    refresh_forecasts(session=session, shop=shop, now=at, settings=plain)
+    session.expire_all()
+    before = session.get(TankForecast, tank.id).runout_p50
+    refresh_forecasts(session=session, shop=shop, now=at, settings=settings)
+    session.expire_all()
+    row = session.get(TankForecast, tank.id)
+    assert 3 <= (before - row.runout_p50).days <= 4  # 7 days at 1.5: 3.5 days' more use
+    [(_, again)] = forecast_as_of(session=session, shop=shop, now=at, settings=settings)
+    assert (again.order_by, again.runout.local_date("p50")) == (row.order_by, row.runout_p50)

@@ -120,3 +120,42 @@ def test_the_at_risk_list_is_sorted_by_the_chance_of_running_out(client):
     chances = [int(c) for c in re.findall(r'class="chance">(\d+)%', risk)]
     assert chances == sorted(chances, reverse=True)
     assert all(c >= 5 for c in chances)
+
+
+def test_a_customer_on_the_call_list_who_says_yes_on_the_phone_is_booked_from_the_page(
+        client):
+    from replenish.core.conversation import ProposalState
+    from replenish.core.types import DeliveryMode, DropStatus
+    from replenish.db.models import Customer, Drop, OutboundMessage, Proposal, Tank
+
+    engine = client.app.state.engine
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Taipei")).date()
+    with Session(engine) as session:
+        customer = session.exec(select(Customer).order_by(Customer.id.desc())).first()
+        tank = session.exec(select(Tank).where(Tank.customer_id == customer.id)).first()
+        proposal = Proposal(shop_id=tank.shop_id, customer_id=customer.id, tank_id=tank.id,
+                            product_id=tank.product_id, mode=DeliveryMode.CONFIRM,
+                            state=ProposalState.PROPOSED, drop_on=today, quantity=10,
+                            cycle_key=f"tank:{tank.id}:call-test", on_call_list=True)
+        session.add(proposal)
+        session.commit()
+        proposal_id, name = proposal.id, customer.name
+        texts_before = len(session.exec(select(OutboundMessage)).all())
+    calls = client.get("/").text.split('id="calls"')[1].split("</section>")[0]
+    assert name in calls and f'action="/calls/{proposal_id}/book"' in calls
+    csrf = calls.split('name="csrf" value="')[1].split('"')[0]
+
+    forged = client.post(f"/calls/{proposal_id}/book", data={"csrf": "wrong"})
+    assert forged.status_code == 403
+    booked = client.post(f"/calls/{proposal_id}/book", data={"csrf": csrf},
+                         follow_redirects=False)
+    assert booked.status_code == 303 and booked.headers["location"].startswith("/?booked=")
+    page = client.get(booked.headers["location"]).text
+    assert "Booked by phone" in page or "已電話預約" in page
+    with Session(engine) as session:
+        proposal = session.get(Proposal, proposal_id)
+        drop = session.get(Drop, proposal.drop_id)
+        assert proposal.state is ProposalState.BOOKED and not proposal.on_call_list
+        assert drop.status is DropStatus.PLANNED and drop.delivered_on > today
+        assert len(session.exec(select(OutboundMessage)).all()) == texts_before  # no text
+    assert client.post("/calls/999999/book", data={"csrf": csrf}).status_code == 404

@@ -14,13 +14,14 @@ Functions flush; the caller commits.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from replenish.core.calendar import busy_periods
 from replenish.core.codec import state_from_fields, state_to_fields
 from replenish.core.consumption import (
     DropEvent,
@@ -193,6 +194,20 @@ def refold_tank(*, session: Session, shop: Shop, tank: Tank, product: Product,
     return row
 
 
+BUSY_BEFORE_DAYS, BUSY_AHEAD_DAYS = 60, 240  # the holiday calendar a forecast looks at
+
+
+def busy_calendar(*, shop: Shop, settings: Settings,
+                  as_of: date) -> list[tuple[datetime, datetime, float]]:
+    """The shop's busy days (holidays, Lunar New Year) around ``as_of``, for ``forecast``
+    (``[forecast] holiday_lift`` and ``new_year_lift``; the shop's region's calendar)."""
+    f = settings.forecast
+    return busy_periods(shop.region, ZoneInfo(shop.timezone),
+                        as_of - timedelta(days=BUSY_BEFORE_DAYS),
+                        as_of + timedelta(days=BUSY_AHEAD_DAYS),
+                        holiday_lift=f.holiday_lift, new_year_lift=f.new_year_lift)
+
+
 def forecast_as_of(*, session: Session, shop: Shop, now: datetime, settings: Settings,
                    customer_id: int | None = None) -> list[tuple[int, Forecast | None]]:
     """What the forecast said (or will say) at ``now``, from the events known by then.
@@ -202,6 +217,7 @@ def forecast_as_of(*, session: Session, shop: Shop, now: datetime, settings: Set
     """
     tz = ZoneInfo(shop.timezone)
     params = core_params(settings)
+    busy = busy_calendar(shop=shop, settings=settings, as_of=now.astimezone(tz).date())
     statement = (select(Tank, Product).join(Product, col(Product.id) == col(Tank.product_id))
                  .where(Tank.shop_id == shop.id).order_by(col(Tank.id)))
     if customer_id is not None:
@@ -223,7 +239,7 @@ def forecast_as_of(*, session: Session, shop: Shop, now: datetime, settings: Set
         out.append((tank.id, forecast(state, now=now, tz=tz, bag_sizes=product.bag_sizes,
                                       min_drop=product.min_drop, params=params,
                                       holds=history.holds, no_delivery=history.no_delivery,
-                                      delivery_by=shop.close_time)))
+                                      delivery_by=shop.close_time, busy=busy)))
     return out
 
 

@@ -39,7 +39,12 @@ from replenish.db.history import (
 )
 from replenish.db.models import Drop, Hold, HouseholdChange, Product, Reading, Shop, Tank
 from replenish.db.models.forecasts import TankForecast
-from replenish.db.queries.forecasts import new_forecast_row, state_of, store_state
+from replenish.db.queries.forecasts import (
+    busy_calendar,
+    new_forecast_row,
+    state_of,
+    store_state,
+)
 from replenish.settings import Settings
 
 __all__ = ["REFOLD_CHUNK", "RefreshResult", "refresh_forecasts"]
@@ -68,17 +73,22 @@ def refresh_forecasts(
     those tanks only (what a courier's record changed, seen at once rather than tonight)."""
     assert shop.id is not None
     as_of = now.astimezone(ZoneInfo(shop.timezone)).date()
-    _mark_household_changes_due(session, shop_id=shop.id, today=as_of)
+    _mark_household_changes_due(session, shop_id=shop.id, today=as_of, only=tank_ids)
     refolded, without_household = _refold_stale(session, shop=shop, settings=settings, now=now,
                                                  only=tank_ids)
     held = _customers_with_holds(session, shop_id=shop.id, after=as_of)
+    busy = busy_calendar(shop=shop, settings=settings, as_of=as_of)
     done = without = 0
-    for product in session.exec(select(Product).where(Product.shop_id == shop.id)).all():
+    products = select(Product).where(Product.shop_id == shop.id)
+    if tank_ids is not None:  # only the products of those tanks
+        products = products.where(col(Product.id).in_(
+            select(Tank.product_id).where(col(Tank.id).in_(list(tank_ids)))))
+    for product in session.exec(products).all():
         after = -1
         while after is not None:
             chunk_done, chunk_without, after = _refresh_chunk(
                 session, shop=shop, product=product, now=now, settings=settings,
-                held=held, after=after, limit=chunk, only=tank_ids)
+                held=held, after=after, limit=chunk, only=tank_ids, busy=busy)
             done += chunk_done
             without += chunk_without
     session.flush()
@@ -90,16 +100,20 @@ def refresh_forecasts(
 # --- 1. household changes dated ahead ---------------------------------------------------
 
 
-def _mark_household_changes_due(session: Session, *, shop_id: int, today: date) -> None:
-    """A change effective after the last refresh and by today: refold those tanks."""
+def _mark_household_changes_due(session: Session, *, shop_id: int, today: date,
+                                only: Sequence[int] | None = None) -> None:
+    """A change effective after the last refresh and by today: refold those tanks (of
+    ``only``, when given)."""
     t, h = TankForecast.__table__, HouseholdChange.__table__
     due = (sa.select(h.c.customer_id)
            .where(h.c.shop_id == shop_id, h.c.effective_date <= today,
                   h.c.customer_id == t.c.customer_id,
                   sa.or_(t.c.as_of.is_(None), h.c.effective_date > t.c.as_of))
            .exists())
-    session.execute(sa.update(t).where(t.c.shop_id == shop_id, ~t.c.stale, due)
-                    .values(stale=True))
+    statement = sa.update(t).where(t.c.shop_id == shop_id, ~t.c.stale, due)
+    if only is not None:
+        statement = statement.where(t.c.tank_id.in_(list(only)))
+    session.execute(statement.values(stale=True))
 
 
 # --- 2. refolding stale tanks in bulk ----------------------------------------------------
@@ -197,9 +211,13 @@ def _grouped(session: Session, model: Any, key: str, ids: list[int], *,
 def _refresh_chunk(
     session: Session, *, shop: Shop, product: Product, now: datetime, settings: Settings,
     held: set[int], after: int, limit: int, only: Sequence[int] | None = None,
+    busy: Sequence[tuple[datetime, datetime, float]] = (),
 ) -> tuple[int, int, int | None]:
     """Forecast up to ``limit`` tanks with ids above ``after``; returns the next ``after``
-    (None when this was the last chunk)."""
+    (None when this was the last chunk).
+
+    Tanks go through the vectorised ``forecast_many``, except those of customers with
+    holds (``forecast``, one by one); both count busy days (``busy``)."""
     t = TankForecast.__table__
     tz = ZoneInfo(shop.timezone)
     params = core_params(settings)
@@ -222,20 +240,23 @@ def _refresh_chunk(
     batch = has_level & ~scalar
     values = _Values(sqlite=session.connection().dialect.name == "sqlite")
     updates: list[tuple[Any, ...]] = []
+    one_by_one = ids[scalar]
     if batch.any():
         arrays = StateArrays(**{name: data[batch, i] for i, name in enumerate(_STATE_COLUMNS)})
         out = forecast_many(arrays, now=now, tz=tz, bag_sizes=product.bag_sizes,
                             min_drop=product.min_drop, params=params,
-                            delivery_by=shop.close_time)
+                            delivery_by=shop.close_time, busy=busy)
         updates.extend(_batch_updates(ids[batch], out, tz, as_of, now, values))
-    for tank_id in ids[scalar]:
+    for tank_id in one_by_one:
         row = session.get(TankForecast, int(tank_id))
         assert row is not None
-        holds = session.exec(select(Hold).where(Hold.customer_id == row.customer_id)).all()
+        holds = session.exec(select(Hold).where(Hold.customer_id == row.customer_id)).all() \
+            if row.customer_id in held else []
         one = forecast(state_of(row), now=now, tz=tz, bag_sizes=product.bag_sizes,
                        min_drop=product.min_drop, params=params,
                        holds=no_consumption_periods(holds, tz),
-                       no_delivery=no_delivery_ranges(holds), delivery_by=shop.close_time)
+                       no_delivery=no_delivery_ranges(holds), delivery_by=shop.close_time,
+                       busy=busy)
         updates.append(_scalar_update(int(tank_id), one, as_of, now, values))
     if updates:
         _write_answers(session, updates)
