@@ -365,10 +365,19 @@ def _close_interval(state: RateState, at: datetime, level: float, error: float,
     days = effective_days(state.level_at, at, holds)
     if days < _MIN_DAYS:
         return state
+    start = state.level
     if level <= 0.0:  # empty: it ran out some time before; used all of it in <= days
         var = (_daily_sd(state, params) ** 2 * days + state.level_var) / days**2
-        return _learn_lower_bound(state, state.level / days, var)
-    return _learn_interval(state, at, state.level - level, days, error, params)
+        bound = start / days
+        mean, _ = _posterior(state, with_pending=False, params=params)
+        if bound > mean:  # it ran out sooner than we believed possible: what we knew was
+            # wrong (a trip taken for slow eating, a change nobody told us); keep as
+            # little of it as after a change of habits, so the bound can move the rate
+            state = replace(state, eta=state.eta * params.change_discount,
+                            lam=state.lam * params.change_discount,
+                            changes=state.changes + (at,))
+        return _learn_lower_bound(state, bound, var)
+    return _learn_interval(state, at, start - level, days, error, params)
 
 
 def _close_unknown(state: RateState, event: DropEvent, params: ForecastParams,

@@ -1,2 +1,4 @@
-"""The simulated town (the simulation issue): people whose true use the planner never
-sees, answering texts the way people do. So far: ``people``."""
+"""The simulated town and the IRP yardstick: ``people`` (households whose true use the
+planner never sees, answering texts the way people do), ``town`` (their tanks),
+``drive`` (a year of them through the real system: ``replenish simulate``), ``report``;
+``irp*`` (replenish's planner and router on the inventory-routing benchmark)."""

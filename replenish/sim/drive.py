@@ -441,7 +441,7 @@ class _Town:
                         waiting.append(proposal)
                 mark_inbound_handled(session=session, inbound=message)
             for proposal in waiting:
-                rnd = random.Random(self.cfg.seed * 31 + (proposal.id or 0) * 7 + now.hour)
+                rnd = random.Random(f"{self.cfg.seed}:{proposal.id}:{now.isoformat()}")
                 reached = rnd.random() < 0.9  # on the phone; else tried again later
                 if reached and book_by_phone(session=session, proposal=proposal, now=now,
                                              settings=self.settings) is not None:

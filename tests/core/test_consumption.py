@@ -93,6 +93,17 @@ def test_a_pending_slow_interval_does_not_slow_the_forecast_but_a_fast_one_speed
     assert after_fast.mean > learned(steady, t_fast).mean * 1.04  # damped, but counted
 
 
+def test_a_tank_found_empty_sooner_than_believed_possible_resets_what_was_learned():
+    events, t = deliveries([0.5] * 6)  # a confident 0.5 kg a day
+    level = 40.0 + events[-1].level_before  # after the last drop
+    t_empty = t + timedelta(days=level / 1.2 + 3)  # they now eat 1.2: empty 3 days ago
+    empty = DropEvent(t_empty, 40.0, level_before=0.0, level_after=None, error=ERR)
+    before = learned(events, t)
+    after = learned([*events, empty], t_empty)
+    assert before.mean == pytest.approx(0.5, rel=0.05)
+    assert after.mean >= 1.0 and after.changes  # the bound, level / days, is about 1.1
+
+
 def test_a_household_that_doubles_is_caught_within_three_drops():
     events, t = deliveries([0.75] * 6 + [1.5] * 3)
     rate = learned(events, t)
