@@ -1,6 +1,7 @@
 """The IRP yardstick: instance parsing, the cost convention, stock-out detection, the
 policy on the smallest published instance."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,18 @@ from replenish.sim.irp import (
 from replenish.sim.irp_flow import quantities
 from replenish.sim.irp_policy import IrpParams, latest_visits, plan_irp, visit_quantities
 
-DATA = Path(__file__).parents[2].parent / "shared/benchdata/irp_dimacs_martinelli"
+
+def _data() -> Path:
+    """The instances: beside the project (../shared/benchdata), else where
+    REPLENISH_BENCHDATA or this workplace keeps them (a clone elsewhere, as in CI)."""
+    beside = Path(__file__).parents[2].parent / "shared/benchdata"
+    for root in (os.environ.get("REPLENISH_BENCHDATA"), beside, "/work/shared/benchdata"):
+        if root and (Path(root) / "irp_dimacs_martinelli" / "bounds.txt").exists():
+            return Path(root) / "irp_dimacs_martinelli"
+    return beside / "irp_dimacs_martinelli"
+
+
+DATA = _data()
 needs_data = pytest.mark.skipif(
     not (DATA / "data" / "S_abs1n5_2_H3.dat").exists(),
     reason=f"the DIMACS IRP instances are not at {DATA}",
