@@ -71,7 +71,8 @@ def solve(day_in: DayInput, settings: Settings) -> DayPlan:
                          preferred_courier_penalty_m=r.preferred_courier_penalty_m,
                          soft_window_penalty_m_per_hour=r.soft_window_penalty_m_per_hour)
     return plan_routes(day_in.problem, source, params=params,
-                       time_limit_s=r.time_limit_seconds, seed=r.seed)
+                       time_limit_s=r.time_limit_seconds, seed=r.seed,
+                       max_iterations=r.max_iterations or None)
 
 
 def build_day(*, database_url: str, shop_id: int, day: date, now: datetime,

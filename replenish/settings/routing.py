@@ -11,6 +11,7 @@ __all__ = ["RoutingSettings", "WebSettings"]
 
 class RoutingSettings(_Frozen):
     time_limit_seconds: Positive = 10.0
+    max_iterations: int = Field(default=0, ge=0)  # 0: stop on the time limit only
     seed: int = Field(default=1, ge=0)
     default_service_seconds: int = Field(default=300, ge=0, le=7200)
     detour_factor: float = Field(default=1.3, ge=1, le=5)

@@ -13,7 +13,7 @@ from replenish.db import make_engine
 from replenish.db.models import Drop, InboundMessage, MessageKind, OutboundMessage, RouteStop
 from replenish.sim.drive import Policy, SimConfig, simulate
 
-SMALL = {"households": 16, "days": 21, "seed": 3, "solver_seconds": 0.05,
+SMALL = {"households": 16, "days": 21, "seed": 3, "solver_iterations": 50,
          "start": date(2027, 3, 1)}
 
 
