@@ -384,8 +384,9 @@ class _Town:
             rows = session.exec(statement.order_by(col(OutboundMessage.id))).all()
             news = [(m.id or 0, m.customer_id or 0, m.kind, m.idempotency_key, m.sent_at)
                     for m in rows]
+            asked = [i for i in (_proposal_id(k) for _, _, _, k, _ in news) if i is not None]
             quantities = {p.id: p.quantity for p in session.exec(select(Proposal).where(
-                col(Proposal.id).in_([_proposal_id(k) for _, _, _, k, _ in news])))}
+                col(Proposal.id).in_(asked)))} if asked else {}
         self.last_send = now
         for _, customer_id, kind, key, sent_at in news:
             proposal_id = _proposal_id(key)
