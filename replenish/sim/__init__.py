@@ -1,4 +1,5 @@
 """The simulated town and the IRP yardstick: ``people`` (households whose true use the
 planner never sees, answering texts the way people do), ``town`` (their tanks),
-``drive`` (a year of them through the real system: ``replenish simulate``), ``report``;
-``irp*`` (replenish's planner and router on the inventory-routing benchmark)."""
+``setup`` (registering them in a fresh database), ``drive`` (a year of them through the
+real system: ``replenish simulate``), ``report``; ``irp*`` (replenish's planner and
+router on the inventory-routing benchmark)."""

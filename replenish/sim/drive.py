@@ -59,12 +59,10 @@ from jobs.routes import build_routes, courier_morning
 from replenish.conversation.inbound import book_by_phone
 from replenish.conversation.pending import apply_stored
 from replenish.core.depletion import drop_size
-from replenish.core.types import DeliveryMode, DropStatus, HoldKind, ReadingSource
+from replenish.core.types import DropStatus, HoldKind
 from replenish.db import shared_engine, upgrade_database
 from replenish.db.models import (
-    CourierCreate,
     Customer,
-    CustomerCreate,
     Drop,
     HoldCreate,
     HouseholdChangeCreate,
@@ -76,28 +74,20 @@ from replenish.db.models import (
     Route,
     RouteStop,
     Shop,
-    ShopCreate,
     Tank,
-    TankCreate,
     TankForecast,
 )
 from replenish.db.models.routes import StopStatus
 from replenish.db.queries import (
     add_hold,
-    add_tank,
-    create_courier,
-    create_customer,
-    create_shop,
-    get_product,
     record_household_change,
 )
 from replenish.db.queries.inbound import mark_inbound_handled, store_inbound
 from replenish.db.queries.proposals import call_list, open_proposal
-from replenish.db.queries.records import add_drop, add_reading
+from replenish.db.queries.records import add_drop
 from replenish.db.queries.routes import complete_stop
 from replenish.settings import Settings
 from replenish.sim.people import (
-    PER_PERSON,
     AnswerKind,
     Household,
     TownParams,
@@ -105,13 +95,13 @@ from replenish.sim.people import (
     daily_use,
     make_households,
 )
-from replenish.sim.town import Kitchen, measured_depth, pick_tank
+from replenish.sim.setup import register_town
+from replenish.sim.town import measured_depth
 from replenish.sms import DispatchParams, dispatch_outbox
 from replenish.sms.console import ConsoleTransport
 
 __all__ = ["POLICIES", "Policy", "SimConfig", "SimResult", "Trace", "sim_settings", "simulate"]
 
-CENTRE = (22.9908, 120.2133)  # Tainan
 LATER_ONLY_ABOVE = 0.35  # a family says "later" only with more than this share left
 FOLLOWUP_HOURS = (13, 19)  # the follow-up job's passes (hourly in a real shop)
 REMINDER_HOURS = (8, 10, 12, 14, 16, 18, 20)  # the reminder job's passes (hourly in a shop)
@@ -224,83 +214,25 @@ class _Town:
         self.dispatch = DispatchParams.from_settings(self.settings.sms)
         self.events: list[_Event] = []
         self.order = 0
-        self.kitchens: dict[int, Kitchen] = {}  # by customer id
-        self.house_of: dict[int, Household] = {}  # by customer id
-        self.phone_of: dict[int, str] = {}
-        self.tank_of: dict[int, int] = {}  # customer id -> tank id
-        self.every: dict[int, int] = {}  # fixed interval, days, by customer id
-        self.first: dict[int, int] = {}  # the first fixed round, days after the start
         self.answered: set[int] = set()  # proposal ids whose answer is decided
         self.last_send: datetime | None = None  # texts sent by then were read already
         self.inbound_n = 0
-        self.traces: list[Trace] = []
         self.unanswered = 0
         self.phoned = 0
         self.texts_in = 0
         upgrade_database(url)
         self.engine = shared_engine(url)
-        self._register()
-
-    # --- setting up the town ----------------------------------------------------------
-
-    def _register(self) -> None:
-        cfg, s = self.cfg, self.settings
-        tz = ZoneInfo(s.shop.timezone)
-        self.tz = tz
-        registered = datetime.combine(cfg.start - timedelta(days=1), time(10), tz)
-        with Session(self.engine) as session:
-            shop = create_shop(session=session, shop_in=ShopCreate.from_params(
-                s.shop, name="Simulated rice shop", lat=CENTRE[0], lon=CENTRE[1],
-                address="Tainan"), products=s.products)
-            assert shop.id is not None
-            self.shop_id = shop.id
-            rice = get_product(session=session, shop_id=shop.id, key="rice")
-            self.rice_id = rice.id
-            couriers = [create_courier(session=session, shop=shop, courier_in=CourierCreate(
-                name=f"Courier {i + 1}", phone=f"0911 000 {i + 1:03d}", capacity=300.0,
-                shift_start=time(9), shift_end=time(18), max_reloads=2))
-                for i in range(cfg.couriers)]
-            modes = (DeliveryMode.AUTO, DeliveryMode.CONFIRM, DeliveryMode.WILL_CALL)
-            for n, home in enumerate(self.people):
-                rnd = random.Random(home.seed + 17)
-                dist_km, bearing = 4 * math.sqrt(rnd.random()), rnd.uniform(0, 2 * math.pi)
-                lat = CENTRE[0] + dist_km / 111 * math.cos(bearing)
-                lon = CENTRE[1] + dist_km / (111 * math.cos(math.radians(CENTRE[0]))) * (
-                    math.sin(bearing))
-                mode = rnd.choices(modes, weights=cfg.modes)[0]
-                phone = f"0910 {n // 1000:03d} {n % 1000:03d}"
-                customer = create_customer(session=session, shop=shop, customer_in=CustomerCreate(
-                    name=f"Household {home.id}", phone=phone, address=f"Tainan {home.id}",
-                    lat=round(lat, 6), lon=round(lon, 6), delivery_mode=mode,
-                    courier_id=couriers[n % len(couriers)].id if couriers else None))
-                assert customer.id is not None
-                record_household_change(session=session, customer=customer,
-                                        change_in=HouseholdChangeCreate(
-                                            effective_date=registered.date(), adults=home.adults,
-                                            children=home.children, elders=home.elders))
-                shape = pick_tank(home.base_rate, rnd)
-                tank = add_tank(session=session, customer=customer, tank_in=TankCreate(
-                    product_id=rice.id, shape="cylinder", diameter_cm=shape.diameter_cm,
-                    height_cm=shape.height_cm, label="rice tank"))
-                assert tank.id is not None
-                level = shape.capacity * rnd.uniform(0.35, 0.95)
-                kitchen = Kitchen(shape, level)
-                add_reading(session=session, tank=tank, product=rice, at=registered,
-                            source=ReadingSource.OWNER,
-                            depth_cm=measured_depth(level, shape, rnd), settings=s,
-                            now=registered)
-                self.kitchens[customer.id] = kitchen
-                self.house_of[customer.id] = home
-                self.tank_of[customer.id] = tank.id
-                self.phone_of[customer.id] = customer.phone
-                guess = (home.adults * PER_PERSON["adult"] + home.children * PER_PERSON["child"]
-                         + home.elders * PER_PERSON["elder"])
-                self.every[customer.id] = max(7, int(0.7 * shape.capacity / guess))
-                # the first round when the guess says 30% is left, then every N days
-                self.first[customer.id] = max(1, int((level - 0.3 * shape.capacity) / guess))
-                if n < cfg.traces:
-                    self.traces.append(Trace(home.id, customer.id, shape.capacity))
-            session.commit()
+        self.tz = ZoneInfo(self.settings.shop.timezone)
+        town = register_town(
+            self.engine, people=self.people, settings=self.settings, couriers=config.couriers,
+            modes=config.modes,
+            registered=datetime.combine(config.start - timedelta(days=1), time(10), self.tz))
+        self.shop_id, self.rice_id, self.members = town.shop_id, town.rice_id, town.members
+        self.kitchens = {cid: m.kitchen for cid, m in self.members.items()}
+        self.house_of = {cid: m.home for cid, m in self.members.items()}
+        self.tank_of = {cid: m.tank_id for cid, m in self.members.items()}
+        self.traces = [Trace(m.home.id, cid, m.kitchen.tank.capacity)
+                       for cid, m in list(self.members.items())[:config.traces]]
 
     # --- the event loop ---------------------------------------------------------------
 
@@ -414,7 +346,7 @@ class _Town:
         customer_id, body = payload
         self.inbound_n += 1
         self.texts_in += 1
-        phone = self.phone_of[customer_id]
+        phone = self.members[customer_id].phone
         with self.engine.begin() as connection:
             inbound_id = store_inbound(
                 connection=connection, provider_sid=f"SIM{self.inbound_n:010d}",
@@ -491,8 +423,9 @@ class _Town:
                 if tank_id in booked:
                     continue
                 if self.cfg.policy is Policy.FIXED_INTERVAL:
-                    since = index - self.first[customer_id]
-                    due = since >= 0 and since % self.every[customer_id] == 0
+                    member = self.members[customer_id]
+                    since = index - member.first
+                    due = since >= 0 and since % member.every == 0
                 else:  # reactive: the family phones when the tank is empty
                     due = kitchen.level_at(8.0) <= 0.0
                 if not due:

@@ -62,11 +62,15 @@ class Household:
     seed: int = 0
 
     @property
+    def size_rate(self) -> float:
+        """Kg a day for a household of this size: what the shop can guess at sign-up."""
+        return (self.adults * PER_PERSON["adult"] + self.children * PER_PERSON["child"]
+                + self.elders * PER_PERSON["elder"])
+
+    @property
     def base_rate(self) -> float:
         """Kg a day on an ordinary day, before any change."""
-        return self.personal * (self.adults * PER_PERSON["adult"]
-                                + self.children * PER_PERSON["child"]
-                                + self.elders * PER_PERSON["elder"])
+        return self.personal * self.size_rate
 
     def is_away(self, day: date) -> bool:
         return any(start <= day <= end for start, end in self.away)
