@@ -28,6 +28,8 @@ from functools import cache
 
 import holidays
 
+from replenish.core.calendar import is_lunar_new_year
+
 __all__ = ["Answer", "AnswerKind", "Household", "TownParams", "daily_use", "make_households",
            "answer_prompt", "holiday_lift"]
 
@@ -117,8 +119,7 @@ def holiday_lift(day: date, *, country: str = "TW", params: TownParams = TownPar
     name = _calendar(country, day.year).get(day)
     if name is None:
         return 1.0
-    lunar = "New Year" in name and ("Chinese" in name or "Lunar" in name or "Spring" in name)
-    return params.new_year_lift if lunar else params.holiday_lift
+    return params.new_year_lift if is_lunar_new_year(name) else params.holiday_lift
 
 
 def daily_use(household: Household, day: date, *, country: str = "TW",
