@@ -75,12 +75,12 @@ from replenish.db.models import (
     TankForecast,
 )
 from replenish.db.models.routes import StopStatus
-from replenish.db.queries.messages import find_message_by_key, queue_message
+from replenish.db.queries.messages import queue_message
 from replenish.db.queries.proposals import (
     create_proposal,
     find_proposal,
     list_proposals,
-    open_proposal,
+    open_proposals,
     plan_drop,
 )
 from replenish.settings import Settings
@@ -122,9 +122,11 @@ def propose(*, session: Session, shop: Shop, now: datetime, settings: Settings,
         .order_by(col(TankForecast.order_by).is_(None), col(TankForecast.order_by),
                   col(Tank.id))
     )
-    for tank, customer, product, forecast in session.exec(statement).all():
+    rows = session.exec(statement).all()
+    waiting, _ = open_proposals(session=session, customer_ids=[c.id or 0 for _, c, _, _ in rows])
+    for tank, customer, product, forecast in rows:
         decisions.append(_propose_one(session, shop, settings, clock, until, tank, customer,
-                                      product, forecast))
+                                      product, forecast, waiting[customer.id or 0]))
     not_due = session.exec(select(func.count()).select_from(TankForecast).where(
         TankForecast.shop_id == shop.id, col(TankForecast.order_by) > until)).one()
     return ProposeResult(decisions=tuple(decisions), not_due=int(not_due))
@@ -132,7 +134,9 @@ def propose(*, session: Session, shop: Shop, now: datetime, settings: Settings,
 
 def _propose_one(session: Session, shop: Shop, settings: Settings, clock: SendClock, until: date,
                  tank: Tank, customer: Customer, product: Product,
-                 forecast: TankForecast | None) -> Decision:
+                 forecast: TankForecast | None, waiting: list[Proposal]) -> Decision:
+    """One tank's offer; ``waiting`` is the customer's open proposals, newest first (a
+    new one is added to it)."""
     def skip(reason: str) -> Decision:
         return Decision(customer.id or 0, customer.name, Action.SKIP, reason, tank.id,
                         product.key)
@@ -143,7 +147,7 @@ def _propose_one(session: Session, shop: Shop, settings: Settings, clock: SendCl
         return skip("no forecast yet: run `replenish forecast`")
     if forecast.order_by is None:
         return skip("no forecast: no level recorded yet")
-    pending = open_proposal(session=session, customer_id=customer.id or 0)
+    pending = waiting[0] if waiting else None
     if pending is not None:
         return skip(f"waiting on proposal #{pending.id} ({pending.state.value})")
     if delivered_since(session=session, tank=tank, forecast=forecast, tz=clock.tz):
@@ -170,6 +174,7 @@ def _propose_one(session: Session, shop: Shop, settings: Settings, clock: SendCl
     proposal = create_proposal(session=session, tank=tank, product=product, customer=customer,
                                drop_on=drop_on, quantity=quantity, cycle_key=cycle_key,
                                state=state, now=clock.now)
+    waiting.insert(0, proposal)
     loyalty = loyalty_count(session=session, customer_id=customer.id or 0, settings=settings)
     if mode is DeliveryMode.AUTO:
         plan_drop(session=session, proposal=proposal, note=loyalty_note(loyalty))
@@ -249,11 +254,14 @@ def _close_settled(session: Session, shop: Shop, clock: SendClock) -> list[Decis
     that a drop delivered without them overtook."""
     decisions = []
     ask_day = clock.send_at.astimezone(clock.tz).date()
-    for p in list_proposals(session=session, shop_id=shop.id or 0, only_open=True):
+    open_ = list_proposals(session=session, shop_id=shop.id or 0, only_open=True)
+    done = overtaken(session=session, tz=clock.tz, proposals=[
+        p for p in open_ if p.state is not ProposalState.BOOKED or p.drop_id is None])
+    for p in open_:
         if p.state is ProposalState.SNOOZED and p.snoozed_until and p.snoozed_until <= ask_day:
             reason = f"snoozed until {p.snoozed_until}: asking again"
         elif p.state is not ProposalState.BOOKED or p.drop_id is None:
-            if not overtaken(session=session, proposal=p, tz=clock.tz):
+            if p.id not in done:
                 continue
             reason = "a drop was delivered without it"
         else:
@@ -382,17 +390,19 @@ def _remind_one(session: Session, shop: Shop, settings: Settings, clock: SendClo
 # --- follow_up ----------------------------------------------------------------------------
 
 
-def _asked_lately(session: Session, customer_id: int, now: datetime, settings: Settings) -> bool:
-    """A follow-up went to this customer within ``followup_every_days`` (none at 0)."""
+def _asked_lately(session: Session, customer_ids: set[int], now: datetime,
+                  settings: Settings) -> set[int]:
+    """Those of ``customer_ids`` a follow-up went to within ``followup_every_days`` (none
+    at 0)."""
     days = settings.conversation.followup_every_days
-    if days == 0:
-        return False
+    if days == 0 or not customer_ids:
+        return set()
     m = OutboundMessage
     since = now - timedelta(days=days)
     moment = func.coalesce(col(m.not_before), col(m.created_at))
-    return session.exec(select(m.id).where(
-        m.customer_id == customer_id, m.kind == MessageKind.FOLLOWUP,
-        moment > since).limit(1)).first() is not None
+    return {c for c in session.exec(select(m.customer_id).where(
+        col(m.customer_id).in_(customer_ids), m.kind == MessageKind.FOLLOWUP,
+        moment > since).distinct()).all() if c is not None}
 
 
 def follow_up(*, session: Session, shop: Shop, now: datetime, settings: Settings,
@@ -412,12 +422,16 @@ def follow_up(*, session: Session, shop: Shop, now: datetime, settings: Settings
         .order_by(col(Drop.id))
     )
     decisions = []
-    for drop, tank, customer, product in session.exec(statement).all():
-        key = f"followup:{drop.id}"
-        if (drop.at is not None and drop.at > now) or find_message_by_key(
-                session=session, idempotency_key=key) is not None:
+    rows = session.exec(statement).all()
+    keys = [f"followup:{drop.id}" for drop, _, _, _ in rows]
+    asked = set(session.exec(select(OutboundMessage.idempotency_key).where(
+        col(OutboundMessage.idempotency_key).in_(keys))).all()) if keys else set()
+    lately = _asked_lately(session, {customer.id or 0 for _, _, customer, _ in rows},
+                           clock.now, settings)
+    for (drop, tank, customer, product), key in zip(rows, keys, strict=True):
+        if (drop.at is not None and drop.at > now) or key in asked:
             continue  # not poured yet (as of ``now``), or already asked
-        if _asked_lately(session, customer.id or 0, clock.now, settings):
+        if customer.id in lately:
             continue
         decision = Decision(customer.id or 0, customer.name, Action.SKIP, "opted out", tank.id,
                             product.key, drop_on=drop.delivered_on, quantity=drop.quantity)
@@ -428,6 +442,8 @@ def follow_up(*, session: Session, shop: Shop, now: datetime, settings: Settings
             queue_message(session=session, shop_id=shop.id, customer_id=customer.id,
                           to_phone=customer.phone, body=body, kind=MessageKind.FOLLOWUP,
                           idempotency_key=key, not_before=clock.send_at)
+            if settings.conversation.followup_every_days:
+                lately.add(customer.id or 0)
             decision = Decision(customer.id or 0, customer.name, Action.FOLLOW_UP,
                                 f"drop #{drop.id} delivered", tank.id, product.key,
                                 drop_on=drop.delivered_on, quantity=drop.quantity,

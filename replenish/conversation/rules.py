@@ -9,7 +9,7 @@
 * **Loyalty.** ``loyalty_count``: every ``loyalty_every``-th delivered drop is on the
   house; ``loyalty_note`` is what the planned drop (the courier's stop) says.
 * **Freshness.** ``delivered_since`` / ``overtaken``: a drop delivered after a forecast
-  or a proposal was made, which they cannot know about; ``planned_drop``: a drop the
+  or the proposals were made, which they cannot know about; ``planned_drop``: a drop the
   owner already planned (booked by phone), so nobody is asked twice.
 
 Reads only; the caller writes.
@@ -17,6 +17,7 @@ Reads only; the caller writes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -131,13 +132,19 @@ def delivered_since(*, session: Session, tank: Tank, forecast: TankForecast,
     return drop_moment(last, tz) > forecast.computed_at
 
 
-def overtaken(*, session: Session, proposal: Proposal, tz: ZoneInfo) -> bool:
-    """A drop was delivered into the proposal's tank after the proposal was made."""
-    made = proposal.created_at
-    drops = session.exec(select(Drop).where(
-        Drop.tank_id == proposal.tank_id, Drop.status == DropStatus.DELIVERED,
-        col(Drop.delivered_on) >= made.astimezone(tz).date())).all()
-    return any(drop_moment(d, tz) > made for d in drops)
+def overtaken(*, session: Session, proposals: Sequence[Proposal], tz: ZoneInfo) -> set[int]:
+    """The ids of ``proposals`` into whose tank a drop was delivered after the proposal
+    was made."""
+    if not proposals:
+        return set()
+    since = min(p.created_at for p in proposals).astimezone(tz).date()
+    poured: dict[int, list[datetime]] = {}
+    for drop in session.exec(select(Drop).where(
+            col(Drop.tank_id).in_({p.tank_id for p in proposals}),
+            Drop.status == DropStatus.DELIVERED, col(Drop.delivered_on) >= since)).all():
+        poured.setdefault(drop.tank_id, []).append(drop_moment(drop, tz))
+    return {p.id or 0 for p in proposals
+            if any(moment > p.created_at for moment in poured.get(p.tank_id, ()))}
 
 
 def planned_drop(*, session: Session, tank_id: int, since: date) -> Drop | None:

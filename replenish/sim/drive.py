@@ -387,7 +387,8 @@ class _Town:
     def _news(self, session: Session, day: date) -> None:
         tomorrow = day + timedelta(days=1)
         for customer_id, home in self.house_of.items():
-            if not _tells(home):
+            if not _tells(home) or not (any(start == tomorrow for start, _ in home.away)
+                                        or any(since == tomorrow for since, _ in home.changes)):
                 continue
             customer = session.get(Customer, customer_id)
             assert customer is not None

@@ -465,6 +465,19 @@ def test_after_a_first_follow_up_the_next_drops_within_the_spacing_are_not_asked
     assert [m.kind for m in outbox(session, customer)] == [MessageKind.FOLLOWUP] * 2
 
 
+def test_two_drops_asked_about_in_one_pass_get_one_follow_up(session, shop, settings):
+    customer, tank = household(session, shop)
+    for day in (3, 4):  # yesterday's drop and today's, both not yet asked about
+        record_drop(session=session, tank=tank, drop_in=DropCreate(
+            delivered_on=date(2026, 11, day), at=local(day, 11), quantity=5,
+            status=DropStatus.DELIVERED))
+
+    follow_up(session=session, shop=shop, now=local(4, 12), settings=settings)
+    follow_up(session=session, shop=shop, now=local(4, 13), settings=settings)
+
+    assert [m.kind for m in outbox(session, customer)] == [MessageKind.FOLLOWUP]
+
+
 def test_the_call_list_waits_for_the_order_by_date_not_the_median_run_out(
         session, shop, settings):
     customer, tank = household(session, shop)

@@ -225,3 +225,33 @@ def test_a_drop_cancelled_while_the_solver_ran_is_left_off_the_routes(session, s
     for route in session.exec(select(Route)).all():  # numbered 1, 2, ... without a gap
         seqs = [s.seq for s in stops if s.route_id == route.id]
         assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_the_time_at_each_door_is_learned_from_the_recorded_stops_but_not_from_a_break(
+        session, settings):
+    from replenish.db.queries.routes import learned_service_many, learned_service_s
+
+    shop, _, _ = build_town(session, settings)
+    build(session, shop, settings)
+    stops = stops_of(session)
+    by_route: dict[int, list[RouteStop]] = {}
+    for stop in stops:
+        by_route.setdefault(stop.route_id, []).append(stop)
+    lunch = max(stops, key=lambda s: s.seq)  # a lunch break before the last stop of a route
+    assert lunch.seq > 1
+    expected = {}
+    for n, route_stops in enumerate(by_route.values()):
+        clock = THURSDAY_10
+        for stop in route_stops:
+            door = 7200 if stop is lunch else 100 + 40 * stop.seq + 300 * n
+            clock += timedelta(seconds=stop.travel_s + door)
+            complete_stop(session=session, stop=stop, status=StopStatus.DELIVERED, now=clock,
+                          settings=settings, quantity=5, level_before=1)
+            # the first stop of a route has no stop before it to measure from
+            expected[stop.customer_id] = door if stop.seq > 1 and stop is not lunch else 99
+
+    learned = learned_service_many(session, sorted(expected), 99)
+
+    assert learned == expected
+    assert 99 in expected.values() and len(set(expected.values())) > 2
+    assert all(learned_service_s(session, c, 99) == s for c, s in learned.items())

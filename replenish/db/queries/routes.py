@@ -19,6 +19,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import and_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select
 
 from replenish.conversation.rules import loyalty_count
@@ -45,8 +47,8 @@ from replenish.routing import Courier as RouteCourier
 from replenish.routing import DayPlan, DayProblem, Depot, Stop, TimeWindow
 from replenish.settings import Settings
 
-__all__ = ["DayInput", "StopLine", "complete_stop", "day_input", "learned_service_s",
-           "route_sheet", "save_plan", "window_on"]
+__all__ = ["DayInput", "StopLine", "complete_stop", "day_input", "learned_service_many",
+           "learned_service_s", "route_sheet", "save_plan", "window_on"]
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _LEARN_FROM = 10  # a customer's last this many recorded stops
@@ -83,20 +85,35 @@ def window_on(windows: Sequence[dict[str, str]], day: date,
 def learned_service_s(session: Session, customer_id: int, default: int) -> int:
     """Seconds at this customer's door: from the last recorded stops (the time between
     two recorded stops less the planned drive), else ``default``."""
-    stops = session.exec(
-        select(RouteStop).where(RouteStop.customer_id == customer_id,
-                                col(RouteStop.completed_at).is_not(None), RouteStop.seq > 1)
-        .order_by(col(RouteStop.completed_at).desc()).limit(_LEARN_FROM)).all()
-    spans = []
-    for stop in stops:
-        before = session.exec(select(RouteStop).where(
-            RouteStop.route_id == stop.route_id, RouteStop.seq == stop.seq - 1)).first()
-        if before is None or before.completed_at is None or stop.completed_at is None:
-            continue
-        span = (stop.completed_at - before.completed_at).total_seconds() - stop.travel_s
-        if 30 <= span <= 3600:  # a lunch break or a forgotten form says nothing
-            spans.append(span)
-    return round(statistics.median(spans)) if spans else default
+    return learned_service_many(session, [customer_id], default)[customer_id]
+
+
+def learned_service_many(session: Session, customer_ids: Sequence[int],
+                         default: int) -> dict[int, int]:
+    """``learned_service_s`` for each of ``customer_ids``, in one query."""
+    spans: dict[int, list[float]] = {c: [] for c in customer_ids}
+    seen: dict[int, int] = dict.fromkeys(customer_ids, 0)
+    if customer_ids:
+        before = aliased(RouteStop)
+        rows = session.exec(
+            select(RouteStop.customer_id, RouteStop.completed_at, RouteStop.travel_s,
+                   before.completed_at)
+            .outerjoin(before, and_(col(before.route_id) == col(RouteStop.route_id),
+                                    col(before.seq) == col(RouteStop.seq) - 1))
+            .where(col(RouteStop.customer_id).in_(customer_ids),
+                   col(RouteStop.completed_at).is_not(None), RouteStop.seq > 1)
+            .order_by(col(RouteStop.customer_id), col(RouteStop.completed_at).desc(),
+                      col(RouteStop.id).desc())).all()
+        for customer_id, done, travel_s, done_before in rows:
+            if seen[customer_id] >= _LEARN_FROM:  # the last this many stops only
+                continue
+            seen[customer_id] += 1
+            if done is None or done_before is None:
+                continue
+            span = (done - done_before).total_seconds() - travel_s
+            if 30 <= span <= 3600:  # a lunch break or a forgotten form says nothing
+                spans[customer_id].append(span)
+    return {c: round(statistics.median(s)) if s else default for c, s in spans.items()}
 
 
 def day_input(*, session: Session, shop: Shop, day: date, settings: Settings) -> DayInput:
@@ -125,7 +142,9 @@ def day_input(*, session: Session, shop: Shop, day: date, settings: Settings) ->
     set_aside: list[dict[str, Any]] = []
     names: dict[int, str] = {}
     working = {c.id for c in couriers}
-    default_service = settings.routing.default_service_seconds
+    service_s = learned_service_many(
+        session, sorted({customer.id or 0 for _, customer, _ in rows}),
+        settings.routing.default_service_seconds)
     for drop, customer, forecast in rows:
         assert drop.id is not None and customer.id is not None
         names[customer.id] = customer.name
@@ -147,7 +166,7 @@ def day_input(*, session: Session, shop: Shop, day: date, settings: Settings) ->
             id=drop.id, customer_id=customer.id, lat=customer.lat, lon=customer.lon,
             quantity=drop.quantity, window=window, urgency=urgency,
             mandatory=urgency >= settings.routing.must_serve_risk,
-            service_s=learned_service_s(session, customer.id, default_service),
+            service_s=service_s[customer.id],
             preferred_courier_id=customer.courier_id if customer.courier_id in working
             else None))
     return DayInput(DayProblem(depot, couriers, tuple(stops)), set_aside, names)
