@@ -17,6 +17,9 @@ text (``record_inbound``), reads it (``core.replies.parse_reply``), lets
 
 Rules:
 
+* A yes to exactly what the last text named (amount, product, day: the proposal's
+  ``told_on``) queues no text back, unless ``conversation.confirm_plain_yes``; a yes
+  that changes any of it, or has a note, is confirmed.
 * Nothing is queued to an opted-out customer except the one "stopped" confirmation (a
   second STOP queues nothing).
 * An answer is keyed ``reply:<MessageSid>``, so a retried webhook never queues twice;
@@ -142,6 +145,8 @@ def apply_claimed(*, session: Session, inbound: InboundMessage, now: datetime,
                      jin_kg=0.5 if shop.region == "CN" else 0.6)
 
     message, to_inbox = outcome.message, outcome.to_inbox
+    if message == "booked" and _plain_yes(row, offer, outcome, settings):
+        message = ""  # the offer named all of it: no text back
     drop_id = None
     if row is not None:
         drop_id = _move_proposal(session, lookup, row, outcome, tanks, products, now=now,
@@ -284,6 +289,19 @@ def _offer(row: Proposal | None, customer: Customer, products: Mapping[str, Prod
 
 
 # --- applying the outcome -----------------------------------------------------------------
+
+
+def _plain_yes(row: Proposal | None, offer: Offer, outcome: Outcome,
+               settings: Settings) -> bool:
+    """A yes that books exactly what the last text about ``row`` named (amount, product
+    and day), with no note to add: the shop needs no text back (unless it wants one,
+    ``conversation.confirm_plain_yes``)."""
+    if settings.conversation.confirm_plain_yes or row is None or row.told_on is None:
+        return False
+    booked = outcome.proposal
+    return (not outcome.note and offer.drop_on == row.told_on
+            and (booked.product, booked.quantity, booked.drop_on)
+            == (offer.product, offer.quantity, offer.drop_on))
 
 
 def _move_proposal(session: Session, lookup: InboundLookup, row: Proposal, outcome: Outcome,

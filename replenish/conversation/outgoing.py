@@ -228,7 +228,7 @@ def send_proposal(*, session: Session, shop: Shop, settings: Settings, clock: Se
     queue_message(session=session, shop_id=shop.id or 0, customer_id=customer.id,
                   to_phone=customer.phone, body=body, kind=kind,
                   idempotency_key=f"{kind.value}:{proposal.id}", not_before=clock.send_at)
-    proposal.prompted_at = clock.send_at
+    proposal.prompted_at, proposal.told_on = clock.send_at, proposal.drop_on
     session.add(proposal)
     session.flush()
 
@@ -369,7 +369,7 @@ def _remind_one(session: Session, shop: Shop, settings: Settings, clock: SendClo
             queue_message(session=session, shop_id=shop.id or 0, customer_id=customer.id,
                           to_phone=customer.phone, body=body, kind=MessageKind.REMINDER,
                           idempotency_key=f"reminder:{p.id}", not_before=clock.send_at)
-            p.reminded_at, p.updated_at = clock.send_at, clock.now
+            p.reminded_at, p.told_on, p.updated_at = clock.send_at, p.drop_on, clock.now
             session.add(p)
             return [*out, _about(session, p, Action.REMIND, "no answer to the prompt",
                                  clock.send_at)]

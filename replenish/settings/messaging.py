@@ -154,7 +154,8 @@ class ConversationSettings(_Frozen):
     max_prompts_per_week: int = Field(default=2, ge=1, le=14)
     reminder_after_hours: float = Field(default=6.0, gt=0, le=168)
     call_list_days: int = Field(default=2, ge=0, le=14)
-    followup_every_days: int = Field(default=90, ge=0, le=3650)
+    followup_every_days: int = Field(default=180, ge=0, le=3650)
+    confirm_plain_yes: bool = False  # text back after a yes to exactly what was offered
     snooze_days: int = Field(default=3, ge=1, le=60)
     loyalty_every: int = Field(default=10, ge=0)  # 0: no free drop
     help_phone: str = ""

@@ -50,11 +50,12 @@ def tank(session: Session, shop: Shop, customer: Customer) -> Tank:
 
 def propose(session: Session, tank: Tank, *, quantity: float = 10.0, drop_on: date = THURSDAY,
             state: ProposalState = ProposalState.PROPOSED,
-            mode: DeliveryMode = DeliveryMode.CONFIRM) -> Proposal:
+            mode: DeliveryMode = DeliveryMode.CONFIRM, told: bool = False) -> Proposal:
+    """A proposal; ``told``: its text named its day (else nothing is known of the text)."""
     proposal = Proposal(shop_id=tank.shop_id, customer_id=tank.customer_id, tank_id=tank.id,
                         product_id=tank.product_id, mode=mode, state=state, drop_on=drop_on,
                         quantity=quantity, cycle_key=f"tank{tank.id}:{drop_on}:{next(_sids)}",
-                        prompted_at=NOW)
+                        prompted_at=NOW, told_on=drop_on if told else None)
     session.add(proposal)
     session.flush()
     return proposal

@@ -37,6 +37,45 @@ def test_a_yes_books_a_planned_drop_and_confirms_the_day(session, tank, phone):
     assert confirmation.idempotency_key == "reply:SM" + "1" * 32
 
 
+def test_a_yes_to_exactly_what_the_text_named_books_it_with_no_text_back(session, tank, phone):
+    proposal = propose(session, tank, told=True)
+
+    result = phone.text("好喔")
+
+    assert result.intent is Intent.CONFIRM and result.message == ""
+    assert proposal.state is ProposalState.BOOKED and proposal.answered_at == NOW
+    drop = session.get(Drop, result.drop_id)
+    assert (drop.status, drop.delivered_on, drop.quantity) == (DropStatus.PLANNED, THURSDAY, 10)
+    assert phone.outbox() == []
+
+
+def test_a_yes_to_a_day_moved_since_the_text_is_confirmed_with_the_new_day(
+        session, tank, phone):
+    proposal = propose(session, tank, told=True)
+    proposal.drop_on = THURSDAY + timedelta(days=1)  # its day passed unanswered: moved
+
+    phone.text("好")
+
+    [confirmation] = phone.outbox()
+    assert confirmation.kind is MessageKind.CONFIRMATION and "週五(11/27)" in confirmation.body
+
+
+def test_a_yes_with_another_amount_is_confirmed(session, tank, phone):
+    propose(session, tank, told=True)
+    phone.text("好 要15公斤")
+    [confirmation] = phone.outbox()
+    assert "15公斤" in confirmation.body
+
+
+def test_a_shop_can_have_every_yes_confirmed(session, tank, phone):
+    propose(session, tank, told=True)
+    phone.settings = phone.settings.model_copy(update={
+        "conversation": phone.settings.conversation.model_copy(
+            update={"confirm_plain_yes": True})})
+    result = phone.text("1")
+    assert result.message == "booked" and len(phone.outbox()) == 1
+
+
 def test_a_yes_on_a_named_day_books_that_day(session, tank, phone):
     propose(session, tank)
     result = phone.text("好喔 禮拜五來就可以了")

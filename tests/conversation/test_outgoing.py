@@ -129,6 +129,7 @@ def test_a_confirm_customer_due_in_two_days_gets_one_prompt_and_no_booking(
     assert prompt.idempotency_key == f"prompt:{proposal.id}"
     assert "run out around Sat 28 Nov" in prompt.body and "10 kg on Thu 26 Nov" in prompt.body
     assert prompt.not_before == TUESDAY_10 == proposal.prompted_at  # daytime: at once
+    assert proposal.told_on == THU  # the day the text named
 
 
 def test_running_propose_twice_queues_one_prompt(session, shop, settings):
@@ -414,6 +415,7 @@ def test_an_unanswered_proposal_whose_day_is_over_moves_to_the_first_day_still_p
     assert thursday_night.count(Action.MOVE) == 1
     assert proposal.drop_on == date(2026, 11, 28)  # texts go out Friday: Saturday at once
     assert proposal.state is ProposalState.PROPOSED  # still theirs to answer
+    assert proposal.told_on == THU  # not texted again: a yes now is confirmed (new day)
 
 
 def test_a_customer_over_the_cap_goes_to_the_call_list_without_a_reminder(

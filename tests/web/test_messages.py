@@ -48,7 +48,7 @@ def test_the_inbox_lists_the_conversations_and_shows_a_thread(shop_with_prompts)
     assert "Send from the customer&#39;s phone" in thread.text  # console transport
 
 
-def test_yes_from_the_phone_panel_books_the_drop_and_shows_the_answer(shop_with_prompts):
+def test_yes_from_the_phone_panel_books_the_drop_with_no_text_back(shop_with_prompts):
     client, csrf, prompted, database = shop_with_prompts  # noqa: F811
     sent = client.post("/messages/reply", data={"csrf": csrf, "customer": prompted.customer_id,
                                                 "text": "好"}, follow_redirects=False)
@@ -57,7 +57,20 @@ def test_yes_from_the_phone_panel_books_the_drop_and_shows_the_answer(shop_with_
         proposal = session.get(Proposal, prompted.id)
         assert proposal.state is ProposalState.BOOKED and proposal.drop_id is not None
     thread = client.get(sent.headers["location"]).text
-    assert 'class="bubble in">好' in thread and "好的!" in thread
+    assert 'class="bubble in">好' in thread and "好的!" not in thread  # the offer said it all
+
+
+def test_another_amount_from_the_phone_panel_is_booked_and_confirmed(shop_with_prompts):
+    client, csrf, prompted, database = shop_with_prompts  # noqa: F811
+    other = 5 if prompted.quantity != 5 else 10
+    sent = client.post("/messages/reply", data={"csrf": csrf, "customer": prompted.customer_id,
+                                                "text": f"好 要{other}公斤"},
+                       follow_redirects=False)
+    with Session(database.engine) as session:
+        proposal = session.get(Proposal, prompted.id)
+        assert proposal.state is ProposalState.BOOKED and proposal.quantity == other
+    thread = client.get(sent.headers["location"]).text
+    assert "好的!" in thread and f"{other}公斤" in thread
 
 
 def test_a_reply_nobody_understands_waits_for_a_person(shop_with_prompts):

@@ -29,6 +29,7 @@ class Proposal(SQLModel, table=True):
     drop_on: date
     quantity: float = Field(gt=0)
     snoozed_until: date | None = None  # ask again (a new proposal) from this day
+    told_on: date | None = None  # the drop day the last text about it named
     cycle_key: str = Field(max_length=128, unique=True)
     drop_id: int | None = Field(default=None, foreign_key="drops.id", ondelete="SET NULL")
     prompted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
