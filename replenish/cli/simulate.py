@@ -38,6 +38,7 @@ def simulate_command(
     policy: Annotated[str, typer.Option(help="The policy to measure: learned, prior-only, fixed-interval or reactive.")] = "learned",
     baselines: Annotated[bool, typer.Option("--baselines/--no-baselines", help="Also run the other three policies on the same town, for comparison (default).")] = True,
     start: Annotated[str, typer.Option(help="The first day (YYYY-MM-DD).")] = "2027-01-01",
+    areas: Annotated[int, typer.Option(help="Area days for the simulated shop (routing.areas for the run): the town in this many slices, each served on its own days; 0: every day everywhere.")] = 2,
     solver_iterations: Annotated[int, typer.Option(help="The route solver stops after this many iterations per build (routing.max_iterations for the run), not on the clock, so that a run gives the same numbers on any machine.")] = 100,
     jobs: Annotated[int, typer.Option(help="Policies run side by side in this many processes.")] = 2,
     report: Annotated[Path | None, typer.Option(help="A folder for the report: report.json, table.txt and SVG plots.")] = None,
@@ -55,6 +56,8 @@ def simulate_command(
       replenish simulate --households 100 --days 90 --policy learned --no-baselines --json
 
       replenish simulate --risk 0.01 --couriers 3 --report out/
+
+      replenish simulate --areas 0 --policy learned --no-baselines
     """
     from replenish.sim.drive import POLICIES, Policy
     from replenish.sim.report import TraceData, compare_svg, table, trace_svg
@@ -68,6 +71,8 @@ def simulate_command(
         problems.append(f"--couriers must be 1 to 20, got {couriers}")
     if not 0 < risk < 0.5:
         problems.append(f"--risk must be more than 0 and less than 0.5, got {risk}")
+    if not 0 <= areas <= 14:
+        problems.append(f"--areas must be 0 to 14, got {areas}")
     if not 1 <= solver_iterations <= 100_000:
         problems.append(f"--solver-iterations must be 1 to 100000, got {solver_iterations}")
     if policy not in {p.value for p in POLICIES}:
@@ -84,7 +89,8 @@ def simulate_command(
     chosen = Policy(policy)
     policies = [chosen, *(p for p in POLICIES if p is not chosen)] if baselines else [chosen]
     base = {"households": households, "days": days, "seed": seed, "couriers": couriers,
-            "risk": risk, "start": first, "solver_iterations": solver_iterations}
+            "risk": risk, "start": first, "solver_iterations": solver_iterations,
+            "areas": areas}
     work = [({**base, "policy": p}, cfg) for p in policies]
     if not as_json:
         typer.echo(f"simulating {households} households for {days} days (seed {seed}): "

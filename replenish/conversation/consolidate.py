@@ -67,6 +67,7 @@ from replenish.conversation.rules import (
     loyalty_count,
     loyalty_note,
     planned_drop,
+    room_on,
 )
 from replenish.core.conversation import ProposalState
 from replenish.core.depletion import drop_size
@@ -202,14 +203,6 @@ def _booked(session: Session, shop_id: int, day: date) -> dict[int, Point]:
             if c.id is not None and c.lat is not None and c.lon is not None}
 
 
-def _room_on(forecast: TankForecast, day: date) -> float | None:
-    """The room expected in the tank on ``day`` (None when the forecast cannot say)."""
-    if forecast.level_now is None or forecast.rate is None or forecast.as_of is None:
-        return None
-    days = max((day - forecast.as_of).days, 0)
-    return forecast.capacity - max(forecast.level_now - forecast.rate * days, 0.0)
-
-
 def _why_not(session: Session, settings: Settings, clock: SendClock, day: date, tank: Tank,
              customer: Customer, product: Product,
              forecast: TankForecast) -> str | tuple[str, float]:
@@ -221,7 +214,7 @@ def _why_not(session: Session, settings: Settings, clock: SendClock, day: date, 
     if not forecast.drop_size or forecast.drop_fits is False:
         return "no room for the smallest drop"
     quantity = forecast.drop_size
-    room = _room_on(forecast, day)
+    room = room_on(forecast, day)
     if room is not None:
         fits = drop_size(room, bag_sizes=product.bag_sizes, min_drop=product.min_drop)
         if fits > room + 1e-9:

@@ -58,9 +58,12 @@ from replenish.conversation.rules import (
     loyalty_note,
     overtaken,
     planned_drop,
+    room_on,
 )
 from replenish.conversation.texts import message_text
+from replenish.core.areas import area_day, area_of
 from replenish.core.conversation import ProposalState
+from replenish.core.depletion import drop_size
 from replenish.core.types import DeliveryMode, DropStatus
 from replenish.db.models import (
     Customer,
@@ -155,8 +158,8 @@ def _propose_one(session: Session, shop: Shop, settings: Settings, clock: SendCl
     planned = planned_drop(session=session, tank_id=tank.id or 0, since=clock.today)
     if planned is not None:
         return skip(f"a drop is already planned for {planned.delivered_on} (drop #{planned.id})")
-    drop_on, hold_end = drop_day(session=session, customer_id=customer.id or 0,
-                                 day=max(forecast.order_by, clock.earliest))
+    day, quantity = _area_day(shop, settings, clock, customer, product, forecast)
+    drop_on, hold_end = drop_day(session=session, customer_id=customer.id or 0, day=day)
     if hold_end is not None and drop_on > until:
         return skip(f"on hold until {hold_end}")
     cycle_key, why_not = new_cycle_key(session, tank.id or 0, forecast.order_by)
@@ -170,7 +173,6 @@ def _propose_one(session: Session, shop: Shop, settings: Settings, clock: SendCl
 
     mode = customer.delivery_mode
     state = ProposalState.BOOKED if mode is DeliveryMode.AUTO else ProposalState.PROPOSED
-    quantity = forecast.drop_size if forecast.drop_size else product.min_drop
     proposal = create_proposal(session=session, tank=tank, product=product, customer=customer,
                                drop_on=drop_on, quantity=quantity, cycle_key=cycle_key,
                                state=state, now=clock.now)
@@ -195,6 +197,31 @@ def _propose_one(session: Session, shop: Shop, settings: Settings, clock: SendCl
         reason += f"; delivery {loyalty} is on the house"
     return Decision(customer.id or 0, customer.name, action, reason, tank.id, product.key,
                     proposal.id, proposal.drop_on, proposal.quantity, clock.send_at)
+
+
+def _area_day(shop: Shop, settings: Settings, clock: SendClock, customer: Customer,
+              product: Product, forecast: TankForecast) -> tuple[date, float]:
+    """The day to offer and the drop for it: the last safe day (the order-by date, or
+    the first day still possible) with the forecast's drop, or, with area days
+    (``routing.areas``, core/areas.py), the customer's last area day before it, with
+    what fits on that day. A day on which not even the smallest drop fits yet is not
+    taken."""
+    assert forecast.order_by is not None
+    last_safe = max(forecast.order_by, clock.earliest)
+    quantity = forecast.drop_size if forecast.drop_size else product.min_drop
+    areas = settings.routing.areas
+    if (areas < 2 or shop.lat is None or shop.lon is None or customer.lat is None
+            or customer.lon is None):
+        return last_safe, quantity
+    area = area_of(shop=(shop.lat, shop.lon), place=(customer.lat, customer.lon), areas=areas)
+    day = area_day(last_safe=last_safe, earliest=clock.earliest, area=area, areas=areas)
+    room = room_on(forecast, day) if day < last_safe else None
+    if room is None:
+        return day, quantity
+    fits = drop_size(room, bag_sizes=product.bag_sizes, min_drop=product.min_drop)
+    if fits > room + 1e-9:
+        return last_safe, quantity
+    return day, min(quantity, fits)
 
 
 def new_cycle_key(session: Session, tank_id: int, order_by: date) -> tuple[str | None, str]:

@@ -51,6 +51,7 @@ __all__ = [
     "loyalty_count",
     "loyalty_note",
     "overtaken",
+    "room_on",
     "planned_drop",
 ]
 
@@ -145,6 +146,14 @@ def overtaken(*, session: Session, proposals: Sequence[Proposal], tz: ZoneInfo) 
         poured.setdefault(drop.tank_id, []).append(drop_moment(drop, tz))
     return {p.id or 0 for p in proposals
             if any(moment > p.created_at for moment in poured.get(p.tank_id, ()))}
+
+
+def room_on(forecast: TankForecast, day: date) -> float | None:
+    """The room expected in the tank on ``day`` (None when the forecast cannot say)."""
+    if forecast.level_now is None or forecast.rate is None or forecast.as_of is None:
+        return None
+    days = max((day - forecast.as_of).days, 0)
+    return forecast.capacity - max(forecast.level_now - forecast.rate * days, 0.0)
 
 
 def planned_drop(*, session: Session, tank_id: int, since: date) -> Drop | None:

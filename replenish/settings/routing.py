@@ -23,6 +23,7 @@ class RoutingSettings(_Frozen):
     must_serve_risk: float = Field(default=0.5, gt=0, le=1)
     consolidate_days: int = Field(default=3, ge=0, le=14)
     consolidate_km: float = Field(default=0.5, ge=0, le=20)
+    areas: int = Field(default=0, ge=0, le=14)  # area days: 0 or 1 off (core/areas.py)
 
 
 class WebSettings(_Frozen):

@@ -129,6 +129,7 @@ class SimConfig:
     policy: Policy = Policy.LEARNED
     start: date = date(2027, 1, 1)
     solver_iterations: int = 100  # the route solver stops here: the same run everywhere
+    areas: int = 2  # the shop's area days (routing.areas): 2, one half of town a day
     database_url: str | None = None  # None: a temporary SQLite file, removed afterwards
     traces: int = 4  # households whose level is kept day by day for the report's plots
     country: str = "TW"
@@ -188,13 +189,16 @@ def simulate(config: SimConfig, *, settings: Settings,
 def sim_settings(settings: Settings, config: SimConfig, url: str) -> Settings:
     """The shop's settings for a run: its own database, texts to the console only, the
     run's risk, a solver that stops after ``solver_iterations`` (not on the clock, so
-    that a run is the same on a busy machine), and learning off for ``prior-only``. The baselines
+    that a run is the same on a busy machine), the run's area days (``areas``: the
+    planner's, so only ``learned`` and ``prior-only`` use them), and learning off for
+    ``prior-only``. The baselines
     have no planner, so no "we're on your street" offers either (``consolidate_days``)."""
     forecast = settings.forecast.model_copy(update={
         "risk": config.risk, "learn": config.policy is not Policy.PRIOR_ONLY})
     planner = config.policy in (Policy.LEARNED, Policy.PRIOR_ONLY)
     routing = settings.routing.model_copy(update={
         "time_limit_seconds": 600.0, "max_iterations": config.solver_iterations,
+        "areas": config.areas,
         "consolidate_days": settings.routing.consolidate_days if planner else 0})
     sms = settings.sms.model_copy(update={"transport": "console"})
     return settings.model_copy(update={"database_url": url, "forecast": forecast,
@@ -560,6 +564,7 @@ class _Town:
             "households": self.cfg.households,
             "days": self.cfg.days,
             "seed": self.cfg.seed,
+            "areas": self.cfg.areas,
             "runouts": runouts,
             "runouts_per_1000_household_months": round(1000 * runouts / household_months, 2),
             "runout_household_days": sum(t.runout_days for t in tallies),

@@ -72,14 +72,14 @@ def household(session, shop, *, name="Mrs. Wang", phone="0912 000 001",
     return customer, tank
 
 
-def due(session, tank, order_by, *, runout=None, drop_size=10.0, at=TUESDAY_10):
+def due(session, tank, order_by, *, runout=None, drop_size=10.0, at=TUESDAY_10, level_now=5.0):
     """The saved forecast: order by ``order_by``, run out (p50) two days later."""
     runout = runout or order_by + timedelta(days=2)
     session.add(TankForecast(
         tank_id=tank.id, shop_id=tank.shop_id, customer_id=tank.customer_id,
         product_id=tank.product_id, stale=False, capacity=40.0, prior_mean=0.6, prior_sd=0.2,
         as_of=at.astimezone(TAIPEI).date(), computed_at=at, rate=0.6, rate_sd=0.1,
-        level_now=5.0, runout_p10=runout - timedelta(days=1), runout_p50=runout,
+        level_now=level_now, runout_p10=runout - timedelta(days=1), runout_p50=runout,
         runout_p90=runout + timedelta(days=2), order_by=order_by, drop_size=drop_size,
         drop_fits=True))
     session.flush()
@@ -130,6 +130,32 @@ def test_a_confirm_customer_due_in_two_days_gets_one_prompt_and_no_booking(
     assert "run out around Sat 28 Nov" in prompt.body and "10 kg on Thu 26 Nov" in prompt.body
     assert prompt.not_before == TUESDAY_10 == proposal.prompted_at  # daytime: at once
     assert proposal.told_on == THU  # the day the text named
+
+
+def test_with_area_days_each_side_of_town_is_offered_its_own_day_with_what_fits_then(
+        session, shop, settings):
+    shop.lat, shop.lon = 22.99, 120.21
+    two = settings.model_copy(update={"routing": settings.routing.model_copy(
+        update={"areas": 2})})
+    wednesday = THU - timedelta(days=1)
+    sides = {0: (22.99 + 0.01, 120.21), 1: (22.99 - 0.01, 120.21)}  # north, south
+    early, late = wednesday.toordinal() % 2, THU.toordinal() % 2
+    homes = {}
+    for side, phone in ((early, "0912 000 001"), (late, "0912 000 002")):
+        customer, tank = household(session, shop, name=f"side {side}", phone=phone)
+        customer.lat, customer.lon = sides[side]
+        # 16 kg left of 40 on Tuesday at 0.6 a day: 24.6 kg of room on Wednesday (20 kg
+        # in bags), 25.2 kg on Thursday (25 kg)
+        due(session, tank, THU, drop_size=25.0, level_now=16.0)
+        homes[side] = customer
+
+    propose(session=session, shop=shop, now=TUESDAY_10, settings=two)
+
+    [on_wednesday] = proposals(session, homes[early])
+    [on_thursday] = proposals(session, homes[late])
+    assert (on_wednesday.drop_on, on_wednesday.quantity) == (wednesday, 20)
+    assert (on_thursday.drop_on, on_thursday.quantity) == (THU, 25)
+    assert "20 kg on Wed 25 Nov" in outbox(session, homes[early])[0].body
 
 
 def test_running_propose_twice_queues_one_prompt(session, shop, settings):

@@ -85,8 +85,9 @@ def test_the_command_prints_the_json_keys_and_writes_the_report(tmp_path):
 
 def test_the_command_names_each_bad_option_and_runs_nothing():
     out = runner.invoke(app, ["simulate", "--households", "0", "--policy", "psychic",
-                              "--risk", "0.7"])
+                              "--risk", "0.7", "--areas", "15"])
     assert out.exit_code != 0
     for words in ("--households must be 1 to 5000, got 0", "--risk must be more than 0",
+                  "--areas must be 0 to 14, got 15",
                   "--policy must be one of learned, prior-only, fixed-interval, reactive"):
         assert words in out.output
