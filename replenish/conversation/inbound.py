@@ -19,7 +19,7 @@ Rules:
 
 * A yes to exactly what the last text named (amount, product, day: the proposal's
   ``told_on``) queues no text back, unless ``conversation.confirm_plain_yes``; a yes
-  that changes any of it, or has a note, is confirmed.
+  that changes any of it, has a note, or comes after a "later", is confirmed.
 * Nothing is queued to an opted-out customer except the one "stopped" confirmation (a
   second STOP queues nothing).
 * An answer is keyed ``reply:<MessageSid>``, so a retried webhook never queues twice;
@@ -296,7 +296,8 @@ def _plain_yes(row: Proposal | None, offer: Offer, outcome: Outcome,
     """A yes that books exactly what the last text about ``row`` named (amount, product
     and day), with no note to add: the shop needs no text back (unless it wants one,
     ``conversation.confirm_plain_yes``)."""
-    if settings.conversation.confirm_plain_yes or row is None or row.told_on is None:
+    if (settings.conversation.confirm_plain_yes or row is None or row.told_on is None
+            or offer.state is ProposalState.SNOOZED):  # they said "later" since the text
         return False
     booked = outcome.proposal
     return (not outcome.note and offer.drop_on == row.told_on

@@ -60,6 +60,14 @@ def test_a_yes_to_a_day_moved_since_the_text_is_confirmed_with_the_new_day(
     assert confirmation.kind is MessageKind.CONFIRMATION and "週五(11/27)" in confirmation.body
 
 
+def test_a_yes_after_saying_later_is_confirmed(session, tank, phone):
+    propose(session, tank, told=True)
+    phone.text("改天")
+    phone.text("好")
+    assert [m.kind for m in phone.outbox()] == [MessageKind.CONFIRMATION] * 2
+    assert "週四(11/26)" in phone.outbox()[1].body
+
+
 def test_a_yes_with_another_amount_is_confirmed(session, tank, phone):
     propose(session, tank, told=True)
     phone.text("好 要15公斤")
