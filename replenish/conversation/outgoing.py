@@ -5,7 +5,9 @@ inside), reads the saved forecasts (``TankForecast``), and writes proposals, pla
 drops and texts in the caller's session (flush, no commit). Texts go through the outbox
 keyed by row ids, so running any of them twice queues nothing twice::
 
-    propose    tanks whose order-by date is at most PROPOSE_HORIZON_DAYS away (or past):
+    propose    tanks whose order-by date is at most PROPOSE_HORIZON_DAYS away (or past;
+               with area days, at most ``routing.areas`` days, so that a drop can
+               still come on its area's day, up to areas − 1 days early):
                  confirm    proposal (proposed) + prompt            prompt:<proposal>
                  auto       proposal (booked) + planned drop + heads-up
                                                                     heads-up:<proposal>
@@ -114,7 +116,7 @@ def propose(*, session: Session, shop: Shop, now: datetime, settings: Settings,
     assert shop.id is not None
     clock = SendClock.of(now, shop, settings)
     decisions = _carry_over(session, shop, clock) + _close_settled(session, shop, clock)
-    until = clock.today + timedelta(days=horizon_days)
+    until = clock.today + timedelta(days=max(horizon_days, settings.routing.areas))
     statement = (
         select(Tank, Customer, Product, TankForecast)
         .join(Customer, col(Customer.id) == col(Tank.customer_id))

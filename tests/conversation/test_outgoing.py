@@ -158,6 +158,23 @@ def test_with_area_days_each_side_of_town_is_offered_its_own_day_with_what_fits_
     assert "20 kg on Wed 25 Nov" in outbox(session, homes[early])[0].body
 
 
+def test_with_weekly_area_days_a_drop_six_days_off_is_offered_on_its_weekday(
+        session, shop, settings):
+    shop.lat, shop.lon = 22.99, 120.21
+    weekly = settings.model_copy(update={"routing": settings.routing.model_copy(
+        update={"areas": 7})})
+    order_by = date(2026, 11, 30)  # a Monday, six days after Tuesday the 24th
+    customer, tank = household(session, shop)
+    customer.lat, customer.lon = 22.99 + 0.01, 120.21  # due north: slice 0 of 7
+    due(session, tank, order_by, level_now=20.0)
+
+    propose(session=session, shop=shop, now=TUESDAY_10, settings=weekly)
+
+    [proposal] = proposals(session, customer)
+    assert proposal.drop_on.toordinal() % 7 == 0 and proposal.drop_on <= order_by
+    assert proposal.drop_on == date(2026, 11, 29)  # the Sunday of slice 0
+
+
 def test_running_propose_twice_queues_one_prompt(session, shop, settings):
     customer, tank = household(session, shop)
     due(session, tank, THU)
