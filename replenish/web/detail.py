@@ -10,7 +10,7 @@ signed-in user's shop: another shop's customer, or an unknown id, is 404.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from markupsafe import Markup
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from replenish.core.areas import area_of
 from replenish.core.types import DropStatus
 from replenish.db.models import (
     Courier,
@@ -33,6 +34,7 @@ from replenish.db.models import (
     TankForecast,
 )
 from replenish.db.queries.tanks import list_drops, list_readings, list_tanks
+from replenish.settings import Settings
 from replenish.web.auth import CurrentUser, owner_page
 from replenish.web.chart import ChartDrop, ChartForecast, ChartReading, Labels, at_noon, tank_chart
 from replenish.web.pages import TEMPLATES
@@ -97,7 +99,20 @@ def _tank(session: Session, shop: Shop, tank: Any, now: datetime, tz: ZoneInfo) 
     }
 
 
-def _detail(engine: Engine, shop: Shop, customer_id: int) -> dict[str, Any]:
+def _area(shop: Shop, customer: Customer, areas: int, today: date) -> dict[str, Any] | None:
+    """The customer's area (``routing.areas``) and its next three days; None when the
+    shop has no area days or either location is missing."""
+    if (areas < 2 or shop.lat is None or shop.lon is None or customer.lat is None
+            or customer.lon is None):
+        return None
+    area = area_of(shop=(shop.lat, shop.lon), place=(customer.lat, customer.lon), areas=areas)
+    first = today + timedelta(days=(area - today.toordinal()) % areas)
+    days = [first + timedelta(days=areas * i) for i in range(3)]
+    return {"n": area + 1, "of": areas, "next": days,
+            "days": ", ".join(d.strftime("%m/%d") for d in days)}
+
+
+def _detail(engine: Engine, shop: Shop, customer_id: int, areas: int = 0) -> dict[str, Any]:
     tz = ZoneInfo(shop.timezone)
     now = datetime.now(UTC)
     with Session(engine) as session:
@@ -122,14 +137,17 @@ def _detail(engine: Engine, shop: Shop, customer_id: int) -> dict[str, Any]:
                                "waiting for you" if i.processed_at else "arriving")})
         thread.sort(key=lambda t: t["at"])
         courier = session.get(Courier, customer.courier_id) if customer.courier_id else None
+        today = now.astimezone(tz).date()
         return {"customer": customer, "household": household, "tanks": tanks,
-                "thread": thread, "courier": courier, "tz": tz,
-                "today": now.astimezone(tz).date()}
+                "thread": thread, "courier": courier, "tz": tz, "today": today,
+                "area": _area(shop, customer, areas, today)}
 
 
 @router.get("/customers/{customer_id:int}", response_class=HTMLResponse)
 async def customer_page(request: Request, customer_id: int, me: CurrentUser) -> HTMLResponse:
     user, shop = me
-    context = await run_in_threadpool(_detail, request.app.state.engine, shop, customer_id)
+    settings: Settings = request.app.state.settings
+    context = await run_in_threadpool(_detail, request.app.state.engine, shop, customer_id,
+                                      settings.routing.areas)
     return TEMPLATES.TemplateResponse(request, "customer.html", context | owner_page(
         request, user, shop, "customers"))

@@ -115,3 +115,38 @@ def test_only_a_number_is_a_customer_so_new_and_import_stay_free(two_shops):
     client, ids, _, _, db = two_shops
     sign_in(client, *add_user(db.engine, ids[0]))
     assert client.get("/customers/new").status_code == 200  # the add form, not a 422 here
+
+
+def test_with_area_days_the_page_names_the_customers_area_and_its_next_days(two_shops):
+    client, ids, customer_id, _, db = two_shops
+    settings = client.app.state.settings
+    client.app.state.settings = settings.model_copy(update={
+        "routing": settings.routing.model_copy(update={"areas": 2})})
+    sign_in(client, *add_user(db.engine, ids[0]))
+
+    page = client.get(f"/customers/{customer_id}").text
+
+    assert "Area days" in page and "of 2, next on" in page
+    client.app.state.settings = settings
+    assert "Area days" not in client.get(f"/customers/{customer_id}").text  # no areas
+
+
+def test_the_area_and_its_next_days_follow_the_compass_and_the_calendar():
+    from datetime import date
+
+    from replenish.db.models import Shop
+    from replenish.web.detail import _area
+
+    shop = Shop(name="Wang's Rice", lat=22.99, lon=120.21)
+    south = Customer(shop_id=1, name="South", phone="+886912000001", lat=22.98, lon=120.21)
+    today = date(2026, 11, 24)
+
+    area = _area(shop, south, 2, today)
+
+    assert (area["n"], area["of"]) == (2, 2)  # the southern half: slice 1 of 0..1
+    assert all(d.toordinal() % 2 == 1 and d >= today for d in area["next"])
+    first, second, third = area["next"]
+    assert ((second - first).days, (third - second).days) == (2, 2)
+    assert _area(shop, south, 0, today) is None
+    south.lat = None
+    assert _area(shop, south, 2, today) is None
