@@ -6,8 +6,8 @@ drops and texts in the caller's session (flush, no commit). Texts go through the
 keyed by row ids, so running any of them twice queues nothing twice::
 
     propose    tanks whose order-by date is at most PROPOSE_HORIZON_DAYS away (or past;
-               with area days, at most ``routing.areas`` days, so that a drop can
-               still come on its area's day, up to areas − 1 days early):
+               with area days, up to ``routing.areas`` − 1 days after the first day a
+               drop can be made, so that every area's day is still ahead):
                  confirm    proposal (proposed) + prompt            prompt:<proposal>
                  auto       proposal (booked) + planned drop + heads-up
                                                                     heads-up:<proposal>
@@ -116,7 +116,8 @@ def propose(*, session: Session, shop: Shop, now: datetime, settings: Settings,
     assert shop.id is not None
     clock = SendClock.of(now, shop, settings)
     decisions = _carry_over(session, shop, clock) + _close_settled(session, shop, clock)
-    until = clock.today + timedelta(days=max(horizon_days, settings.routing.areas))
+    until = max(clock.today + timedelta(days=horizon_days),  # with area days: far enough
+                clock.earliest + timedelta(days=settings.routing.areas - 1))  # for each area
     statement = (
         select(Tank, Customer, Product, TankForecast)
         .join(Customer, col(Customer.id) == col(Tank.customer_id))

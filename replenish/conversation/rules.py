@@ -139,13 +139,14 @@ def overtaken(*, session: Session, proposals: Sequence[Proposal], tz: ZoneInfo) 
     if not proposals:
         return set()
     since = min(p.created_at for p in proposals).astimezone(tz).date()
-    poured: dict[int, list[datetime]] = {}
+    poured: dict[int, list[tuple[date, datetime]]] = {}
     for drop in session.exec(select(Drop).where(
             col(Drop.tank_id).in_({p.tank_id for p in proposals}),
             Drop.status == DropStatus.DELIVERED, col(Drop.delivered_on) >= since)).all():
-        poured.setdefault(drop.tank_id, []).append(drop_moment(drop, tz))
+        poured.setdefault(drop.tank_id, []).append((drop.delivered_on, drop_moment(drop, tz)))
     return {p.id or 0 for p in proposals
-            if any(moment > p.created_at for moment in poured.get(p.tank_id, ()))}
+            if any(day >= p.created_at.astimezone(tz).date() and moment > p.created_at
+                   for day, moment in poured.get(p.tank_id, ()))}
 
 
 def room_on(forecast: TankForecast, day: date) -> float | None:

@@ -175,6 +175,32 @@ def test_with_weekly_area_days_a_drop_six_days_off_is_offered_on_its_weekday(
     assert proposal.drop_on == date(2026, 11, 29)  # the Sunday of slice 0
 
 
+def test_with_weekly_area_days_the_nightly_plan_reaches_every_areas_day(
+        session, shop, settings):
+    import math
+
+    shop.lat, shop.lon = 22.99, 120.21
+    weekly = settings.model_copy(update={"routing": settings.routing.model_copy(
+        update={"areas": 7})})
+    # planned Monday 21:00: texts go Tuesday 08:00, so Wednesday 25th is the first day
+    # a drop can come; a week of areas reaches Tuesday 1 Dec
+    homes = []
+    for k in range(7):
+        customer, tank = household(session, shop, name=f"slice {k}",
+                                   phone=f"0912 000 {k + 1:03d}", mode=DeliveryMode.AUTO)
+        angle = (k + 0.5) / 7 * 2 * math.pi  # the middle of slice k, clockwise from north
+        customer.lat = 22.99 + 0.01 * math.cos(angle)
+        customer.lon = 120.21 + 0.01 * math.sin(angle)
+        due(session, tank, date(2026, 12, 1), level_now=20.0, at=MONDAY_21)
+        homes.append(customer)
+
+    propose(session=session, shop=shop, now=MONDAY_21, settings=weekly)
+
+    days = [proposals(session, customer)[0].drop_on for customer in homes]
+    assert [d.toordinal() % 7 for d in days] == list(range(7))
+    assert all(date(2026, 11, 25) <= d <= date(2026, 12, 1) for d in days)
+
+
 def test_running_propose_twice_queues_one_prompt(session, shop, settings):
     customer, tank = household(session, shop)
     due(session, tank, THU)
