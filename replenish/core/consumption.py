@@ -12,9 +12,11 @@ The model (docs/forecasting.md works it through for a family of five):
   ``0.5 ** (age / half_life_days)`` so that recent intervals count more.
 * An interval that ends at an unknown level is *censored*: a drop of ``q`` into a tank
   whose level was not measured says the tank had room (``used ≥ L0 − (capacity − q)``);
-  a reading of zero says the tank ran empty at some point before (``used = L0`` in at
-  most ``d`` days). Both give a lower bound on ``r``, applied by moment matching
-  (the truncated-normal update), never taken at face value.
+  a reading of zero (or one within its measurement error of zero: the tape cannot
+  tell a nearly empty tank from one empty for days) says the tank may have run empty
+  at some point before (``used ≥ L0 − level`` in at most ``d`` days). Both give a
+  lower bound on ``r``, applied by moment matching (the truncated-normal update),
+  never taken at face value.
 * An interval far from the current estimate (``|z| > outlier_z``) is held as *pending*:
   if the next interval agrees with the estimate, it was an outlier (a party, a top-up
   from another shop) and counts with its weight damped by ``outlier_z / |z|``;
@@ -366,9 +368,11 @@ def _close_interval(state: RateState, at: datetime, level: float, error: float,
     if days < _MIN_DAYS:
         return state
     start = state.level
-    if level <= 0.0:  # empty: it ran out some time before; used all of it in <= days
+    if level <= error:  # empty, or too near it for the tape to tell (within one
+        # measurement error): it may have run out some time before, so it used at least
+        # ``start - level`` in at most ``days``
         var = (_daily_sd(state, params) ** 2 * days + state.level_var) / days**2
-        bound = start / days
+        bound = (start - level) / days
         mean, _ = _posterior(state, with_pending=False, params=params)
         if bound > mean:  # it ran out sooner than we believed possible: what we knew was
             # wrong (a trip taken for slow eating, a change nobody told us); keep as

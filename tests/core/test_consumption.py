@@ -104,6 +104,20 @@ def test_a_tank_found_empty_sooner_than_believed_possible_resets_what_was_learne
     assert after.mean >= 1.0 and after.changes  # the bound, level / days, is about 1.1
 
 
+def test_a_tank_found_within_the_tapes_error_of_empty_counts_as_maybe_empty_for_days():
+    events, t = deliveries([0.5] * 6)
+    level = 40.0 + events[-1].level_before
+    t_found = t + timedelta(days=level / 1.2 + 3)  # they now eat 1.2: empty 3 days ago
+    at = {found: learned([*events, DropEvent(t_found, 40.0, level_before=found,
+                                             level_after=None, error=ERR)], t_found)
+          for found in (0.0, 0.5 * ERR, 3 * ERR)}
+    # half an error above empty (one step of the tape) reads like empty: the bound moves it
+    assert at[0.5 * ERR].mean >= 1.0 and at[0.5 * ERR].changes
+    assert at[0.5 * ERR].mean == pytest.approx(at[0.0].mean, rel=0.03)
+    # three errors above empty is a level, taken at its word: a pending fast interval
+    assert at[3 * ERR].pending is not None and not at[3 * ERR].changes
+
+
 def test_a_household_that_doubles_is_caught_within_three_drops():
     events, t = deliveries([0.75] * 6 + [1.5] * 3)
     rate = learned(events, t)
