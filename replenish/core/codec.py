@@ -16,7 +16,7 @@ __all__ = ["state_to_fields", "state_from_fields", "FIELDS"]
 FIELDS = (
     "capacity", "prior_mean", "prior_sd", "eta", "lam", "t_ref", "level", "level_var",
     "level_at", "pending_at", "pending_y", "pending_var", "pending_z", "intervals",
-    "outliers", "changes", "notes",
+    "outliers", "changes", "notes", "maybe_away",
 )
 
 
@@ -54,6 +54,7 @@ def state_to_fields(state: RateState) -> dict[str, Any]:
         "outliers": _stamps(state.outliers),
         "changes": _stamps(state.changes),
         "notes": "\n".join(state.notes),
+        "maybe_away": state.maybe_away,
     }
 
 
@@ -77,4 +78,5 @@ def state_from_fields(f: dict[str, Any]) -> RateState:
         outliers=_unstamp(f.get("outliers")),
         changes=_unstamp(f.get("changes")),
         notes=tuple(n for n in (f.get("notes") or "").split("\n") if n),
+        maybe_away=bool(f.get("maybe_away")),
     )

@@ -22,6 +22,9 @@ The model (docs/forecasting.md works it through for a family of five):
   from another shop) and counts with its weight damped by ``outlier_z / |z|``;
   if the next interval deviates the same way, habits changed: the history before them
   is discounted by ``change_discount`` and both count in full.
+* A visit that found nobody home (``NotHomeEvent``) marks the open interval: the family
+  may have been away, eating nothing, so when it closes slower than believed it counts
+  only as a lower bound (a trip nobody told the shop of is not learned as slow eating).
 * A household change re-centres the prior and rescales the history to the new prior
   (the household keeps its habits relative to the prior), discounted by
   ``household_discount``.
@@ -46,6 +49,7 @@ __all__ = [
     "ForecastParams",
     "Household",
     "HouseholdEvent",
+    "NotHomeEvent",
     "Prior",
     "Rate",
     "RateState",
@@ -129,7 +133,15 @@ class HouseholdEvent:
     prior: Prior
 
 
-Event = ReadingEvent | DropEvent | HouseholdEvent
+@dataclass(frozen=True)
+class NotHomeEvent:
+    """A visit at ``at`` found nobody home: the family may be away, and the interval it
+    falls in may hold days of eating nothing."""
+
+    at: datetime
+
+
+Event = ReadingEvent | DropEvent | HouseholdEvent | NotHomeEvent
 
 
 @dataclass(frozen=True)
@@ -163,6 +175,7 @@ class RateState:
     outliers: tuple[datetime, ...] = ()
     changes: tuple[datetime, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    maybe_away: bool = False  # a visit since ``level_at`` found nobody home
 
 
 @dataclass(frozen=True)
@@ -335,11 +348,14 @@ def observe(state: RateState, event: Event, *, params: ForecastParams,
     state = _decay(state, event.at, params)
     if isinstance(event, HouseholdEvent):
         return _change_household(state, event, params)
+    if isinstance(event, NotHomeEvent):
+        return state if state.level_at is None else replace(state, maybe_away=True)
     cap = state.capacity
     if isinstance(event, ReadingEvent):
         level = min(max(event.level, 0.0), cap)
         state = _close_interval(state, event.at, level, event.error, params, holds)
-        return replace(state, level=level, level_var=event.error**2, level_at=event.at)
+        return replace(state, level=level, level_var=event.error**2, level_at=event.at,
+                       maybe_away=False)
     # a drop
     if event.level_before is not None:
         before = min(max(event.level_before, 0.0), cap)
@@ -356,7 +372,8 @@ def observe(state: RateState, event: Event, *, params: ForecastParams,
             state = replace(state, notes=state.notes[-4:] + (
                 f"{event.at.date()}: drop of {event.quantity:g} did not fit", ))
             after = cap
-    return replace(state, level=after, level_var=after_var, level_at=event.at)
+    return replace(state, level=after, level_var=after_var, level_at=event.at,
+                   maybe_away=False)
 
 
 def _close_interval(state: RateState, at: datetime, level: float, error: float,
@@ -381,6 +398,13 @@ def _close_interval(state: RateState, at: datetime, level: float, error: float,
                             lam=state.lam * params.change_discount,
                             changes=state.changes + (at,))
         return _learn_lower_bound(state, bound, var)
+    if state.maybe_away:  # nobody was home on a visit in this interval: they may have
+        # been away, eating nothing, so a slower pace than believed says only "at least"
+        y = (start - level) / days
+        mean, _ = _posterior(state, with_pending=False, params=params)
+        if y < mean:
+            var = (_daily_sd(state, params) ** 2 * days + state.level_var + error**2) / days**2
+            return _learn_lower_bound(state, y, var)
     return _learn_interval(state, at, start - level, days, error, params)
 
 
@@ -420,14 +444,17 @@ def _change_household(state: RateState, event: HouseholdEvent,
 
 def fold(state: RateState, events: Iterable[Event], *, params: ForecastParams,
          holds: Sequence[tuple[datetime, datetime]] = ()) -> RateState:
-    """Fold events in time order (ties: household change, then drops, then readings)."""
+    """Fold events in time order (ties: household change, then drops, then visits that
+    found nobody home, then readings: a level seen at such a visit closes the interval
+    the absence was in)."""
     for event in sorted(events, key=_event_order):
         state = observe(state, event, params=params, holds=holds)
     return state
 
 
 def _event_order(event: Event) -> tuple[datetime, int]:
-    rank = 0 if isinstance(event, HouseholdEvent) else 1 if isinstance(event, DropEvent) else 2
+    rank = (0 if isinstance(event, HouseholdEvent) else 1 if isinstance(event, DropEvent)
+            else 2 if isinstance(event, NotHomeEvent) else 3)
     return event.at, rank
 
 

@@ -20,6 +20,7 @@ from replenish.core.consumption import (
     Event,
     ForecastParams,
     HouseholdEvent,
+    NotHomeEvent,
     ReadingEvent,
 )
 from replenish.core.household import Household, Prior, prior_rate
@@ -151,11 +152,13 @@ def build_history(
     tz: ZoneInfo,
     settings: Settings,
     until: datetime | None = None,
+    not_home: Iterable[Any] = (),
 ) -> TankHistory:
     """A tank's history from its rows (ORM objects or plain rows with the same fields).
 
-    ``households`` in effective order; ``drops`` only the delivered ones; ``share`` is how
-    many of the customer's tanks hold this product. Raises ValueError without a household.
+    ``households`` in effective order; ``drops`` only the delivered ones, ``not_home``
+    the drops whose courier found nobody home; ``share`` is how many of the customer's
+    tanks hold this product. Raises ValueError without a household.
     """
     if not households:
         raise ValueError(f"customer {tank.customer_id} has no household on file")
@@ -176,6 +179,7 @@ def build_history(
                   courier_error)
         for drop in drops
     )
+    events.extend(NotHomeEvent(drop_moment(drop, tz)) for drop in not_home)
     if until is not None:
         events = [e for e in events if e.at <= until]
     return TankHistory(
@@ -211,9 +215,12 @@ def load_history(
     ).all()
     readings = session.exec(select(Reading).where(Reading.tank_id == tank.id)).all()
     drops = session.exec(
-        select(Drop).where(Drop.tank_id == tank.id, Drop.status == DropStatus.DELIVERED)
+        select(Drop).where(Drop.tank_id == tank.id, col(Drop.status).in_(
+            (DropStatus.DELIVERED, DropStatus.NOT_HOME)))
     ).all()
     holds = session.exec(select(Hold).where(Hold.customer_id == tank.customer_id)).all()
     return build_history(tank=tank, product=product, households=households, readings=readings,
-                         drops=drops, holds=holds, share=share, tz=ZoneInfo(shop.timezone),
+                         drops=[d for d in drops if d.status is DropStatus.DELIVERED],
+                         not_home=[d for d in drops if d.status is DropStatus.NOT_HOME],
+                         holds=holds, share=share, tz=ZoneInfo(shop.timezone),
                          settings=settings, until=until)

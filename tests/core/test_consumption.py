@@ -118,6 +118,25 @@ def test_a_tank_found_within_the_tapes_error_of_empty_counts_as_maybe_empty_for_
     assert at[3 * ERR].pending is not None and not at[3 * ERR].changes
 
 
+def test_a_slow_interval_with_a_visit_that_found_nobody_home_is_not_learned_as_slow_eating():
+    from replenish.core.consumption import NotHomeEvent
+
+    events, t = deliveries([0.75] * 5)
+    level = min(40.0 + events[-1].level_before, CAP)
+    back = t + timedelta(days=30)  # a week of it away: 23 days' rice gone in 30
+    drop = DropEvent(back, 40.0, level_before=round(level - 0.75 * 23, 1), level_after=None,
+                     error=ERR)
+    knocked = NotHomeEvent(t + timedelta(days=10))
+    plain, marked = learned([*events, drop], back), learned([*events, knocked, drop], back)
+    assert plain.mean < 0.72  # taken as slow eating
+    assert marked.mean == pytest.approx(learned(events, t).mean, rel=0.02)
+    # faster than believed is learned all the same: nobody home does not hide eating more
+    fast = DropEvent(back, 40.0, level_before=round(level - 0.9 * 30, 1), level_after=None,
+                     error=ERR)
+    assert learned([*events, knocked, fast], back).mean == pytest.approx(
+        learned([*events, fast], back).mean, rel=1e-9)
+
+
 def test_a_household_that_doubles_is_caught_within_three_drops():
     events, t = deliveries([0.75] * 6 + [1.5] * 3)
     rate = learned(events, t)

@@ -253,3 +253,39 @@ def test_lunar_new_year_brings_the_run_out_forward_and_the_nightly_agrees_with_a
     assert 3 <= (before - row.runout_p50).days <= 4  # 7 days at 1.5: 3.5 days' more use
     [(_, again)] = forecast_as_of(session=session, shop=shop, now=at, settings=settings)
     assert (again.order_by, again.runout.local_date("p50")) == (row.order_by, row.runout_p50)
+
+
+@pytest.mark.parametrize("seen", [None, 51.5])  # away from day 8: 8 days' use gone
+def test_a_visit_that_found_nobody_home_is_learned_as_it_lands_as_a_refold_would(
+        session, shop, rice, settings, seen):
+    from replenish.core.types import DropStatus
+    from replenish.db.queries.records import complete_drop
+
+    customer, tank = family(session, shop, rice)
+    add_reading(session=session, tank=tank, product=rice, at=T0 - timedelta(days=1),
+                source=ReadingSource.OWNER, level=55, settings=settings)
+    refresh_forecasts(session=session, shop=shop, now=T0 - timedelta(hours=1), settings=settings)
+    end = deliver_for_months(session, tank, rice, settings, months=3)
+    knock = end + timedelta(days=12)
+    planned = add_drop(session=session, tank=tank, product=rice, delivered_on=knock.date(),
+                       quantity=25, settings=settings, status=DropStatus.PLANNED)
+    complete_drop(session=session, drop=planned, tank=tank, product=rice,
+                  status=DropStatus.NOT_HOME, settings=settings, at=knock, level_before=seen)
+    assert state_of(session.get(TankForecast, tank.id)).maybe_away is (seen is None)
+    # back from four days away: 30 days after the last drop (57.5 kg in the tank then),
+    # only 26 days' rice is gone
+    back = end + timedelta(days=30)
+    add_drop(session=session, tank=tank, product=rice, delivered_on=back.date(), at=back,
+             quantity=10, level_before=round(57.5 - 0.75 * 26, 1), settings=settings)
+    incremental = state_of(session.get(TankForecast, tank.id))
+    refold_tank(session=session, shop=shop, tank=tank, product=rice, settings=settings)
+    full = state_of(session.get(TankForecast, tank.id))
+    assert not incremental.maybe_away and not full.maybe_away
+    assert full.eta == pytest.approx(incremental.eta, rel=1e-9)
+    assert full.lam == pytest.approx(incremental.lam, rel=1e-9)
+    mark_customer_stale(session=session, customer_id=customer.id)
+    refresh_forecasts(session=session, shop=shop, now=back, settings=settings)
+    nightly = session.get(TankForecast, tank.id)
+    assert state_of(nightly).eta == pytest.approx(incremental.eta, rel=1e-9)
+    # the days away taught no slow pace (taken at its word, the interval gives 0.70)
+    assert nightly.rate == pytest.approx(0.75, rel=0.02)

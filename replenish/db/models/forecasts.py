@@ -40,6 +40,7 @@ class TankForecast(SQLModel, table=True):
     outliers: str = ""
     changes: str = ""
     notes: str = ""
+    maybe_away: bool = False  # a visit since the last level found nobody home
 
     # --- the answer, as of ``as_of`` (dates in the shop's zone) ---
     as_of: date | None = None

@@ -26,6 +26,7 @@ from replenish.core.codec import state_from_fields, state_to_fields
 from replenish.core.consumption import (
     DropEvent,
     Event,
+    NotHomeEvent,
     OutOfOrderError,
     RateState,
     ReadingEvent,
@@ -89,6 +90,7 @@ def state_of(row: TankForecast) -> RateState:
             "outliers",
             "changes",
             "notes",
+            "maybe_away",
         )
     }
     for name in _TIME_FIELDS:
@@ -143,6 +145,12 @@ def learn_drop(
     _learn(session, tank=tank, settings=settings, event_for=lambda row, tz: DropEvent(
         drop_moment(drop, tz), drop.quantity, drop.level_before, drop.level_after,
         reading_error(ReadingSource.COURIER, row.capacity, settings)))
+
+
+def learn_not_home(*, session: Session, tank: Tank, drop: Drop, settings: Settings) -> None:
+    """A visit that found nobody home: the tank's open interval may hold time away."""
+    _learn(session, tank=tank, settings=settings,
+           event_for=lambda _row, tz: NotHomeEvent(drop_moment(drop, tz)))
 
 
 def mark_customer_stale(*, session: Session, customer_id: int) -> None:

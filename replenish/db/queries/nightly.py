@@ -159,6 +159,8 @@ def _refold_chunk(session: Session, *, shop: Shop, tank_ids: list[int],
     readings = _grouped(session, Reading, "tank_id", tank_ids)
     drops = _grouped(session, Drop, "tank_id", tank_ids,
                      where=Drop.__table__.c.status == DropStatus.DELIVERED.value)
+    not_home = _grouped(session, Drop, "tank_id", tank_ids,
+                        where=Drop.__table__.c.status == DropStatus.NOT_HOME.value)
     existing = {row.tank_id: row for row in session.exec(
         select(TankForecast).where(col(TankForecast.tank_id).in_(tank_ids)))}
     done = missing = 0
@@ -168,6 +170,7 @@ def _refold_chunk(session: Session, *, shop: Shop, tank_ids: list[int],
             history = build_history(
                 tank=tank, product=product, households=households.get(tank.customer_id, []),
                 readings=readings.get(tank.id, []), drops=drops.get(tank.id, []),
+                not_home=not_home.get(tank.id, []),
                 holds=holds.get(tank.customer_id, []),
                 share=share[(tank.customer_id, tank.product_id)], tz=tz, settings=settings,
                 until=now)

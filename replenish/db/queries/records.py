@@ -15,7 +15,7 @@ from replenish.core.types import DropStatus, ReadingSource
 from replenish.db.columns import utcnow
 from replenish.db.history import geometry_of
 from replenish.db.models import Drop, DropCreate, Product, Reading, ReadingCreate, Shop, Tank
-from replenish.db.queries.forecasts import learn_drop, learn_reading
+from replenish.db.queries.forecasts import learn_drop, learn_not_home, learn_reading
 from replenish.db.queries.tanks import find_drop_by_key, record_drop, record_reading
 from replenish.settings import Settings
 
@@ -136,7 +136,11 @@ def complete_drop(*, session: Session, drop: Drop, tank: Tank, product: Product,
     session.flush()
     if status is DropStatus.DELIVERED:
         learn_drop(session=session, tank=tank, drop=drop, product=product, settings=settings)
-    elif level_before is not None:  # nobody took the rice, but the level was seen
+    if status is DropStatus.NOT_HOME:  # they may be away: the interval may hold days of
+        # eating nothing (before a level seen now, as a full refold orders them)
+        learn_not_home(session=session, tank=tank, drop=drop, settings=settings)
+    if status is not DropStatus.DELIVERED and level_before is not None:  # nobody took the
+        # rice, but the level was seen
         add_reading(session=session, tank=tank, product=product, at=at,
                     source=ReadingSource.COURIER, level=level_before, settings=settings,
                     now=now)
