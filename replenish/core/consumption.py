@@ -86,7 +86,7 @@ class ForecastParams:
     prior_cv: float = 0.35
     daily_cv: float = 0.25
     outlier_z: float = 3.0
-    household_discount: float = 0.3
+    household_discount: float = 0.1
     change_discount: float = 0.05
     horizon_days: float = 3650.0
     learn: bool = True  # False: levels are tracked, the rate stays the household's prior

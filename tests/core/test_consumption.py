@@ -192,7 +192,9 @@ def test_a_household_change_recentres_the_rate_and_discounts_the_past():
     before = learned(events, t)
     after = learned([*events, HouseholdEvent(t + timedelta(seconds=1), bigger)], t)
     ratio = bigger.mean / FAMILY_OF_FIVE.mean
-    assert after.mean == pytest.approx(before.mean * ratio, rel=0.01)
+    # the old pace, rescaled, still leads; the new household's prior pulls a little
+    assert bigger.mean < after.mean < before.mean * ratio
+    assert after.mean == pytest.approx(before.mean * ratio, rel=0.05)
     assert after.sd > before.sd * ratio
 
 
