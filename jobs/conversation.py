@@ -20,7 +20,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from replenish.conversation.decisions import ProposeResult, RemindResult
-from replenish.conversation.outgoing import follow_up, propose, remind
+from replenish.conversation.followups import follow_up
+from replenish.conversation.outgoing import propose, remind
 from replenish.db import shared_engine
 from replenish.db.models import Shop
 from replenish.db.queries.nightly import RefreshResult, refresh_forecasts

@@ -1,9 +1,10 @@
 """What a plan did, and why: one ``Decision`` per customer's tank, in the owner's words.
 
-``propose``, ``remind`` and ``follow_up`` (``replenish.conversation.outgoing``) each return
-a result holding their decisions, so that ``replenish plan`` and the scheduler's log can
-explain every prompt sent and every customer skipped ("opted out", "prompt cap: ...",
-"on hold until 2026-12-03", "no forecast: ...").
+``propose``, ``remind`` (``replenish.conversation.outgoing``) and ``follow_up``
+(``replenish.conversation.followups``) each return a result holding their decisions, so
+that ``replenish plan`` and the scheduler's log can explain every prompt sent and every
+customer skipped ("opted out", "prompt cap: ...", "on hold until 2026-12-03", "no
+forecast: ...").
 """
 
 from __future__ import annotations

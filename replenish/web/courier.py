@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from replenish.conversation.outgoing import follow_up
+from replenish.conversation.followups import follow_up
 from replenish.db.history import geometry_of
 from replenish.db.models import Courier, Route, RouteStop, Shop, StopStatus
 from replenish.db.queries.routes import complete_stop, route_sheet

@@ -1,4 +1,4 @@
-"""Prompts, heads-ups, reminders and follow-ups, as the nightly plan and the jobs make them.
+"""Prompts, heads-ups and reminders, as the nightly plan and the jobs make them.
 
 Customers of Wang's Rice (Tainan). Forecasts are set directly (``TankForecast`` rows) so
 that each test says exactly when a tank is due; one test goes through the nightly
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from replenish.conversation.outgoing import Action, follow_up, propose, remind
+from replenish.conversation.outgoing import Action, propose, remind
 from replenish.core.conversation import ProposalState
 from replenish.core.texting import segments
 from replenish.core.types import (
@@ -26,7 +26,6 @@ from replenish.db.models import (
     CustomerCreate,
     Drop,
     DropCreate,
-    DropUpdate,
     HoldCreate,
     HouseholdChangeCreate,
     MessageKind,
@@ -43,7 +42,6 @@ from replenish.db.queries import (
     opt_out_customer,
     record_drop,
     record_household_change,
-    update_drop,
 )
 from replenish.db.queries.messages import queue_message
 from replenish.db.queries.nightly import refresh_forecasts
@@ -431,45 +429,6 @@ def test_chinese_prompts_fit_in_two_sms_segments(session, shop, settings, langua
     assert segments(prompt.body).count <= 2, prompt.body
 
 
-# --- follow-ups ---------------------------------------------------------------------------
-
-
-def test_the_follow_up_comes_only_after_the_drop_is_recorded_delivered(session, shop, settings):
-    customer, tank = household(session, shop, mode=DeliveryMode.AUTO)
-    due(session, tank, THU)
-    propose(session=session, shop=shop, now=TUESDAY_10, settings=settings)
-    [drop] = drops(session, tank)
-
-    before = follow_up(session=session, shop=shop, now=local(26, 11), settings=settings)
-    assert before.sent == 0  # planned, not done
-    update_drop(session=session, drop=drop, drop_in=DropUpdate(
-        status=DropStatus.DELIVERED, at=local(26, 11)))
-    after = follow_up(session=session, shop=shop, now=local(26, 12), settings=settings)
-    again = follow_up(session=session, shop=shop, now=local(26, 13), settings=settings)
-
-    assert after.sent == 1 and again.sent == 0
-    followup = outbox(session, customer)[-1]
-    assert followup.kind is MessageKind.FOLLOWUP
-    assert followup.idempotency_key == f"followup:{drop.id}"
-    assert "how was today's delivery" in followup.body
-
-
-def test_no_follow_up_to_an_opted_out_customer_and_none_in_quiet_hours(session, shop, settings):
-    quiet, quiet_tank = household(session, shop)
-    loud, loud_tank = household(session, shop, name="Mr. Lee", phone="0912 000 003")
-    for tank in (quiet_tank, loud_tank):
-        record_drop(session=session, tank=tank, drop_in=DropCreate(
-            delivered_on=THU, at=local(26, 19), quantity=10, status=DropStatus.DELIVERED))
-    opt_out_customer(session=session, customer=quiet, at=local(26, 19, 30))
-
-    result = follow_up(session=session, shop=shop, now=local(26, 22), settings=settings)
-
-    assert [d.reason for d in result.for_customer(quiet.id)] == ["opted out"]
-    assert outbox(session, quiet) == []
-    [followup] = outbox(session, loud)
-    assert followup.not_before == local(27, 8)
-
-
 def test_an_unanswered_proposal_whose_day_is_over_moves_to_the_first_day_still_possible(
         session, shop, settings):
     customer, tank = household(session, shop)
@@ -515,38 +474,6 @@ def test_a_drop_the_owner_already_planned_is_not_offered_again(session, shop, se
     [decision] = result.for_customer(customer.id)
     assert decision.reason.startswith("a drop is already planned for 2026-11-25")
     assert outbox(session, customer) == []
-
-
-def test_after_a_first_follow_up_the_next_drops_within_the_spacing_are_not_asked_about(
-        session, shop, settings):
-    customer, tank = household(session, shop)
-    for day in (3, 20):  # two drops 17 days apart
-        record_drop(session=session, tank=tank, drop_in=DropCreate(
-            delivered_on=date(2026, 11, day), at=local(day, 11), quantity=10,
-            status=DropStatus.DELIVERED))
-        follow_up(session=session, shop=shop, now=local(day, 12), settings=settings)
-    assert [m.kind for m in outbox(session, customer)] == [MessageKind.FOLLOWUP]
-
-    every = settings.model_copy(update={"conversation": settings.conversation.model_copy(
-        update={"followup_every_days": 0})})
-    record_drop(session=session, tank=tank, drop_in=DropCreate(
-        delivered_on=date(2026, 11, 24), at=local(24, 11), quantity=10,
-        status=DropStatus.DELIVERED))
-    follow_up(session=session, shop=shop, now=local(24, 12), settings=every)
-    assert [m.kind for m in outbox(session, customer)] == [MessageKind.FOLLOWUP] * 2
-
-
-def test_two_drops_asked_about_in_one_pass_get_one_follow_up(session, shop, settings):
-    customer, tank = household(session, shop)
-    for day in (3, 4):  # yesterday's drop and today's, both not yet asked about
-        record_drop(session=session, tank=tank, drop_in=DropCreate(
-            delivered_on=date(2026, 11, day), at=local(day, 11), quantity=5,
-            status=DropStatus.DELIVERED))
-
-    follow_up(session=session, shop=shop, now=local(4, 12), settings=settings)
-    follow_up(session=session, shop=shop, now=local(4, 13), settings=settings)
-
-    assert [m.kind for m in outbox(session, customer)] == [MessageKind.FOLLOWUP]
 
 
 def test_the_call_list_waits_for_the_order_by_date_not_the_median_run_out(
