@@ -51,6 +51,7 @@ from replenish.conversation.decisions import (
 from replenish.conversation.rules import (
     SendClock,
     asks_this_week,
+    customer_area,
     delivered_since,
     drop_day,
     loyalty_count,
@@ -60,7 +61,7 @@ from replenish.conversation.rules import (
     room_on,
 )
 from replenish.conversation.texts import message_text
-from replenish.core.areas import area_day, area_of
+from replenish.core.areas import area_day
 from replenish.core.conversation import ProposalState
 from replenish.core.depletion import drop_size
 from replenish.core.types import DeliveryMode, DropStatus
@@ -205,10 +206,9 @@ def _area_day(shop: Shop, settings: Settings, clock: SendClock, customer: Custom
     last_safe = max(forecast.order_by, clock.earliest)
     quantity = forecast.drop_size if forecast.drop_size else product.min_drop
     areas = settings.routing.areas
-    if (areas < 2 or shop.lat is None or shop.lon is None or customer.lat is None
-            or customer.lon is None):
+    area = customer_area(shop, customer, areas)
+    if area is None:
         return last_safe, quantity
-    area = area_of(shop=(shop.lat, shop.lon), place=(customer.lat, customer.lon), areas=areas)
     day = area_day(last_safe=last_safe, earliest=clock.earliest, area=area, areas=areas)
     room = room_on(forecast, day) if day < last_safe else None
     if room is None:

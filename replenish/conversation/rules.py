@@ -3,7 +3,9 @@
 * **When.** ``SendClock``: a text queued at ``now`` goes out at the end of quiet hours
   (``send_at``); a drop is offered for the day after that at the earliest, so that a
   prompt queued by the 21:00 plan and sent at 08:00 never asks about that same day.
-* **Which days.** ``drop_day``: never a day an away or no-delivery hold covers.
+* **Which days.** ``drop_day``: never a day an away or no-delivery hold covers;
+  ``customer_area``: the customer's slice of town with area days, ``room_on``: the room
+  expected in a tank on a day.
 * **How often.** ``asks_this_week``: prompts, heads-ups and reminders already going to a
   customer within 7 days (``max_prompts_per_week`` caps them).
 * **Loyalty.** ``loyalty_count``: every ``loyalty_every``-th delivered drop is on the
@@ -26,9 +28,11 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from replenish.conversation.texts import send_after
+from replenish.core.areas import area_of
 from replenish.core.types import DropStatus, HoldKind
 from replenish.db.history import drop_moment
 from replenish.db.models import (
+    Customer,
     Drop,
     Hold,
     MessageKind,
@@ -46,6 +50,7 @@ __all__ = [
     "LOYALTY_NOTE",
     "SendClock",
     "asks_this_week",
+    "customer_area",
     "delivered_since",
     "drop_day",
     "loyalty_count",
@@ -147,6 +152,15 @@ def overtaken(*, session: Session, proposals: Sequence[Proposal], tz: ZoneInfo) 
     return {p.id or 0 for p in proposals
             if any(day >= p.created_at.astimezone(tz).date() and moment > p.created_at
                    for day, moment in poured.get(p.tank_id, ()))}
+
+
+def customer_area(shop: Shop, customer: Customer, areas: int) -> int | None:
+    """The customer's slice of town with area days (``routing.areas``, core/areas.py);
+    None when the shop has none (fewer than 2) or a location is missing."""
+    if (areas < 2 or shop.lat is None or shop.lon is None or customer.lat is None
+            or customer.lon is None):
+        return None
+    return area_of(shop=(shop.lat, shop.lon), place=(customer.lat, customer.lon), areas=areas)
 
 
 def room_on(forecast: TankForecast, day: date) -> float | None:

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from replenish.core.areas import area_of
+from replenish.conversation.rules import customer_area
 from replenish.core.types import DropStatus
 from replenish.db.models import (
     Courier,
@@ -102,10 +102,9 @@ def _tank(session: Session, shop: Shop, tank: Any, now: datetime, tz: ZoneInfo) 
 def _area(shop: Shop, customer: Customer, areas: int, today: date) -> dict[str, Any] | None:
     """The customer's area (``routing.areas``) and its next three days; None when the
     shop has no area days or either location is missing."""
-    if (areas < 2 or shop.lat is None or shop.lon is None or customer.lat is None
-            or customer.lon is None):
+    area = customer_area(shop, customer, areas)
+    if area is None:
         return None
-    area = area_of(shop=(shop.lat, shop.lon), place=(customer.lat, customer.lon), areas=areas)
     first = today + timedelta(days=(area - today.toordinal()) % areas)
     days = [first + timedelta(days=areas * i) for i in range(3)]
     return {"n": area + 1, "of": areas, "next": days,

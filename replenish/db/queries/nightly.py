@@ -157,10 +157,9 @@ def _refold_chunk(session: Session, *, shop: Shop, tank_ids: list[int],
                           order=("effective_date", "id"))
     holds = _grouped(session, Hold, "customer_id", customers)
     readings = _grouped(session, Reading, "tank_id", tank_ids)
-    drops = _grouped(session, Drop, "tank_id", tank_ids,
-                     where=Drop.__table__.c.status == DropStatus.DELIVERED.value)
-    not_home = _grouped(session, Drop, "tank_id", tank_ids,
-                        where=Drop.__table__.c.status == DropStatus.NOT_HOME.value)
+    visits = _grouped(session, Drop, "tank_id", tank_ids,  # delivered, or nobody home
+                      where=Drop.__table__.c.status.in_(
+                          (DropStatus.DELIVERED.value, DropStatus.NOT_HOME.value)))
     existing = {row.tank_id: row for row in session.exec(
         select(TankForecast).where(col(TankForecast.tank_id).in_(tank_ids)))}
     done = missing = 0
@@ -169,8 +168,9 @@ def _refold_chunk(session: Session, *, shop: Shop, tank_ids: list[int],
         try:
             history = build_history(
                 tank=tank, product=product, households=households.get(tank.customer_id, []),
-                readings=readings.get(tank.id, []), drops=drops.get(tank.id, []),
-                not_home=not_home.get(tank.id, []),
+                readings=readings.get(tank.id, []),
+                drops=[d for d in visits.get(tank.id, []) if d.status == DropStatus.DELIVERED],
+                not_home=[d for d in visits.get(tank.id, []) if d.status == DropStatus.NOT_HOME],
                 holds=holds.get(tank.customer_id, []),
                 share=share[(tank.customer_id, tank.product_id)], tz=tz, settings=settings,
                 until=now)

@@ -108,7 +108,7 @@ def learned_service_many(session: Session, customer_ids: Sequence[int],
             if seen[customer_id] >= _LEARN_FROM:  # the last this many stops only
                 continue
             seen[customer_id] += 1
-            if done is None or done_before is None:
+            if done_before is None:  # the stop before it is not recorded
                 continue
             span = (done - done_before).total_seconds() - travel_s
             if 30 <= span <= 3600:  # a lunch break or a forgotten form says nothing
