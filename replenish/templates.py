@@ -17,6 +17,7 @@ FIELDS: dict[str, set[str]] = {
     "reminder": _COMMON | {"runout_day", "drop_day"},
     "booked": _COMMON | {"drop_day", "window"},
     "snoozed": _COMMON | {"ask_day"},
+    "snoozed_soon": _COMMON | {"ask_day", "runout_day"},
     "declined": _COMMON,
     "level_thanks": _COMMON,
     "stopped": _COMMON,
@@ -42,6 +43,8 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
                     "回覆1確認、2改天、3不用。",
         "booked": "好的!{drop_day}{window}送{quantity}{unit}{product}到府。謝謝您🙏",
         "snoozed": "好的,我們{ask_day}再跟您確認。謝謝!",
+        "snoozed_soon": "好的。府上的{product}預計{runout_day}前後用完,"
+                        "我們{ask_day}再跟您確認。謝謝!",
         "declined": "好的,這次先不送。需要時回覆數量即可,謝謝!",
         "level_thanks": "收到,謝謝您告訴我們!",
         "stopped": "{shop}:已停止簡訊通知。若要恢復請回覆START。",
@@ -65,6 +68,8 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
                     "回复1确认、2改天、3不用。",
         "booked": "好的!{drop_day}{window}送{quantity}{unit}{product}到府。谢谢您🙏",
         "snoozed": "好的,我们{ask_day}再跟您确认。谢谢!",
+        "snoozed_soon": "好的。府上的{product}预计{runout_day}前后用完,"
+                        "我们{ask_day}再跟您确认。谢谢!",
         "declined": "好的,这次先不送。需要时回复数量即可,谢谢!",
         "level_thanks": "收到,谢谢您告诉我们!",
         "stopped": "{shop}:已停止短信通知。如需恢复请回复START。",
@@ -89,6 +94,8 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
                     "{drop_day}? Reply 1 yes, 2 later, 3 no.",
         "booked": "Great! {quantity} {unit} of {product} on {drop_day}{window}. Thank you!",
         "snoozed": "Sure, we'll check with you again on {ask_day}. Thanks!",
+        "snoozed_soon": "Sure. Your {product} may run out around {runout_day}, so we'll check "
+                        "with you again on {ask_day}. Thanks!",
         "declined": "OK, no delivery this time. Reply with an amount whenever you need one.",
         "level_thanks": "Got it, thanks for letting us know!",
         "stopped": "{shop}: You won't get more texts from us. Reply START to resume.",

@@ -54,7 +54,7 @@ from sqlmodel import Session
 from replenish.conversation.lookup import CustomerTanks, InboundLookup
 from replenish.conversation.rules import drop_day, loyalty_count, loyalty_note
 from replenish.conversation.texts import message_text, send_after, window_text
-from replenish.core.conversation import Outcome, ProposalState, TankRoom, answer
+from replenish.core.conversation import Outcome, ProposalState, TankRoom, answer, ask_again_by
 from replenish.core.conversation import Proposal as Offer
 from replenish.core.replies import Intent, ProductNames, Reply, parse_reply
 from replenish.core.types import DropStatus, ReadingSource
@@ -80,7 +80,7 @@ from replenish.settings import Settings
 __all__ = ["InboundResult", "answer_time", "apply_claimed", "book_by_phone", "handle_inbound"]
 
 # answers that settle (or re-settle) the proposal: it counts as answered
-_ANSWERS = ("booked", "snoozed", "declined", "stopped")
+_ANSWERS = ("booked", "snoozed", "snoozed_soon", "declined", "stopped")
 _AUTO_REPLIES = ("help", "level_thanks", "unknown")
 # Twilio's OptOutType -> the answer Twilio has then already sent
 _PROVIDER_ANSWERS = {"STOP": "stopped", "START": "started", "HELP": "help"}
@@ -140,9 +140,11 @@ def apply_claimed(*, session: Session, inbound: InboundMessage, now: datetime,
     row = lookup.open_proposal(customer.id)
     tanks = _customer_tanks(lookup, customer, products, row)
     offer = _offer(row, customer, products, tanks, today)
+    forecast = None if row is None else tanks.forecast.get(row.tank_id)
     outcome = answer(offer, reply, rooms=tanks.rooms, today=today,
                      snooze_days=settings.conversation.snooze_days,
-                     jin_kg=0.5 if shop.region == "CN" else 0.6)
+                     jin_kg=0.5 if shop.region == "CN" else 0.6,
+                     ask_by=ask_again_by(None if forecast is None else forecast.order_by))
 
     message, to_inbox = outcome.message, outcome.to_inbox
     if message == "booked" and _plain_yes(row, offer, outcome, settings):
@@ -176,8 +178,10 @@ def apply_claimed(*, session: Session, inbound: InboundMessage, now: datetime,
         key = (f"autoreply:{customer.id}:{today.isoformat()}" if message == "unknown"
                else f"reply:{inbound.provider_sid}")
         product = products.get(outcome.proposal.product) or _usual_product(customer, products)
-        queued_id = _queue_answer(session, shop, customer, product, outcome, message,
-                                  key=key, now=now, settings=settings)
+        queued_id = _queue_answer(
+            session, shop, customer, product, outcome, message, key=key, now=now,
+            settings=settings, runout_day=None if forecast is None or forecast.runout_p50 is None
+            else max(forecast.runout_p50, today))  # "around today" for one already past
         if queued_id is not None:  # None: queued before (the unknown reply, once a day)
             queued.append(queued_id)
     return InboundResult(intent=reply.intent, message=message, reply=reply,
@@ -387,8 +391,9 @@ def _level_tank(reply: Reply, row: Proposal | None, tanks: CustomerTanks) -> Tan
 
 def _queue_answer(session: Session, shop: Shop, customer: Customer, product: Product,
                   outcome: Outcome, message: str, *, key: str, now: datetime,
-                  settings: Settings) -> int | None:
-    """Queue the answer (keyed ``key``); its outbox id, or None when queued before."""
+                  settings: Settings, runout_day: date | None = None) -> int | None:
+    """Queue the answer (keyed ``key``); its outbox id, or None when queued before.
+    ``runout_day``: the tank's likely run-out day, for ``snoozed_soon``."""
     assert shop.id is not None
     after = send_after(now, shop=shop, settings=settings)
     p = outcome.proposal
@@ -406,6 +411,9 @@ def _queue_answer(session: Session, shop: Shop, customer: Customer, product: Pro
                                                                     quantity=p.quantity)
     elif message == "snoozed" and p.snoozed_until is not None:
         body = text("snoozed", ask_day=p.snoozed_until)
+    elif message == "snoozed_soon" and p.snoozed_until is not None:
+        body = (text("snoozed_soon", ask_day=p.snoozed_until, runout_day=runout_day)
+                if runout_day is not None else text("snoozed", ask_day=p.snoozed_until))
     elif message == "unknown":  # said when it arrives: after the quiet hours
         body = text("unknown", when=answer_time(after, shop=shop, locale=locale))
     else:

@@ -28,7 +28,8 @@ tomorrow.
 
 The rules nobody may break: nothing to an opted-out customer; nothing sent in quiet
 hours (``not_before``); at most ``max_prompts_per_week`` prompts, heads-ups and
-reminders per customer in any 7 days; a drop is offered for the day after the text goes
+reminders per customer in any 7 days (but the text a "later" was promised, on its day,
+always goes: ``rules.promised_ask``); a drop is offered for the day after the text goes
 out at the earliest, never on a day an away or no-delivery hold covers; only ``auto``
 customers are booked without a yes. Each function returns what it did and, per
 customer, why it skipped them.
@@ -58,6 +59,7 @@ from replenish.conversation.rules import (
     loyalty_note,
     overtaken,
     planned_drop,
+    promised_ask,
     room_on,
 )
 from replenish.conversation.texts import message_text
@@ -164,7 +166,8 @@ def _propose_one(session: Session, shop: Shop, settings: Settings, clock: SendCl
     asked = asks_this_week(session=session, customer_id=customer.id or 0,
                            send_at=clock.send_at)
     cap = settings.conversation.max_prompts_per_week
-    if asked >= cap:
+    if asked >= cap and not promised_ask(session=session, tank_id=tank.id or 0,
+                                         ask_day=clock.send_at.astimezone(clock.tz).date()):
         return skip(f"prompt cap: {asked} texts in 7 days (at most {cap})")
 
     mode = customer.delivery_mode

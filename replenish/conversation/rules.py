@@ -7,7 +7,9 @@
   ``customer_area``: the customer's slice of town with area days, ``room_on``: the room
   expected in a tank on a day.
 * **How often.** ``asks_this_week``: prompts, heads-ups and reminders already going to a
-  customer within 7 days (``max_prompts_per_week`` caps them).
+  customer within 7 days (``max_prompts_per_week`` caps them); ``promised_ask``: the one
+  text a "later" was promised ("we'll check with you again on Monday"), which the cap
+  does not hold back.
 * **Loyalty.** ``loyalty_count``: every ``loyalty_every``-th delivered drop is on the
   house; ``loyalty_note`` is what the planned drop (the courier's stop) says.
 * **Freshness.** ``delivered_since`` / ``overtaken``: a drop delivered after a forecast
@@ -29,6 +31,7 @@ from sqlmodel import Session, col, select
 
 from replenish.conversation.texts import send_after
 from replenish.core.areas import area_of
+from replenish.core.conversation import ProposalState
 from replenish.core.types import DropStatus, HoldKind
 from replenish.db.history import drop_moment
 from replenish.db.models import (
@@ -56,6 +59,7 @@ __all__ = [
     "loyalty_count",
     "loyalty_note",
     "overtaken",
+    "promised_ask",
     "room_on",
     "planned_drop",
 ]
@@ -106,6 +110,18 @@ def asks_this_week(*, session: Session, customer_id: int, send_at: datetime) -> 
         m.customer_id == customer_id, col(m.kind).in_(CAPPED_KINDS),
         col(m.status) != MessageStatus.FAILED, moment > send_at - _WEEK)
     return int(session.exec(statement).one())
+
+
+def promised_ask(*, session: Session, tank_id: int, ask_day: date) -> bool:
+    """Whether the tank's latest proposal is a snooze that came due within the 7 days
+    before ``ask_day``: the customer said "later" and was told which day we would ask
+    again, so that text goes out whatever the weekly cap says (once: the new proposal
+    is then the latest)."""
+    latest = session.exec(select(Proposal).where(Proposal.tank_id == tank_id)
+                          .order_by(col(Proposal.id).desc()).limit(1)).first()
+    return (latest is not None and latest.state is ProposalState.CANCELLED
+            and latest.snoozed_until is not None
+            and ask_day - timedelta(days=7) < latest.snoozed_until <= ask_day)
 
 
 def loyalty_count(*, session: Session, customer_id: int, settings: Settings) -> int | None:

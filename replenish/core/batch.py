@@ -182,7 +182,7 @@ def forecast_many(s: StateArrays, *, now: datetime, tz: ZoneInfo, bag_sizes: Seq
     mean, var = _posterior(s, t_now, params)
     rate = np.maximum(mean, 0.02 * s.prior_mean)
     rate_sd = np.sqrt(var)
-    daily_sd = params.daily_cv * s.prior_mean
+    daily_sd = params.daily_cv * np.maximum(rate, s.prior_mean)  # depletion.daily_wobble
     horizon = params.horizon_days
 
     def moment(p: float) -> F:

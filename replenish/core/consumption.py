@@ -86,6 +86,7 @@ class ForecastParams:
     prior_cv: float = 0.35
     daily_cv: float = 0.25
     outlier_z: float = 3.0
+    slow_outlier_z: float = 2.0  # slower than expected: held back from this many sd
     household_discount: float = 0.1
     change_discount: float = 0.05
     horizon_days: float = 3650.0
@@ -97,6 +98,7 @@ class ForecastParams:
         _check("prior_cv", self.prior_cv, low=0, low_open=True)
         _check("daily_cv", self.daily_cv, low=0, low_open=True)
         _check("outlier_z", self.outlier_z, low=0, low_open=True)
+        _check("slow_outlier_z", self.slow_outlier_z, low=0, low_open=True)
         _check("household_discount", self.household_discount, low=0, high=1, low_open=True)
         _check("change_discount", self.change_discount, low=0, high=1, low_open=True)
         _check("horizon_days", self.horizon_days, low=1)
@@ -290,10 +292,9 @@ def _learn_interval(state: RateState, at: datetime, used: float, days: float,
     mean, post_var = _posterior(state, with_pending=False, params=params)
     z = (y - mean) / math.sqrt(post_var + var)
     pend = state.pending
-    if abs(z) <= params.outlier_z:
-        if pend is not None:  # the pending interval was a one-off: keep it, damped
-            state = _add(state, pend.at, pend.y, pend.var, _damping(pend.z, params), params)
-            state = replace(state, outliers=state.outliers + (pend.at,), pending=None)
+    if -params.slow_outlier_z <= z <= params.outlier_z:
+        if pend is not None:  # the pending interval was a one-off
+            state = replace(_one_off(state, pend, params), pending=None)
         return _add(state, at, y, var, 1.0, params)
     if pend is not None and (pend.z > 0) == (z > 0):  # two in a row: habits changed
         state = replace(state, eta=state.eta * params.change_discount,
@@ -302,9 +303,19 @@ def _learn_interval(state: RateState, at: datetime, used: float, days: float,
         state = _add(state, pend.at, pend.y, pend.var, 1.0, params)
         return _add(state, at, y, var, 1.0, params)
     if pend is not None:  # opposite directions: the earlier one was a one-off
-        state = _add(state, pend.at, pend.y, pend.var, _damping(pend.z, params), params)
-        state = replace(state, outliers=state.outliers + (pend.at,))
+        state = _one_off(state, pend, params)
     return replace(state, pending=Pending(at=at, y=y, var=var, z=z))
+
+
+def _one_off(state: RateState, pend: Pending, params: ForecastParams) -> RateState:
+    """Settle a pending interval the next one showed was a one-off. Faster (a party,
+    guests): it counts, damped. Slower: most likely days away nobody told us of, so it
+    says only that they eat at least that fast (a lower bound, §4 of the docs)."""
+    if pend.z > 0:
+        state = _add(state, pend.at, pend.y, pend.var, _damping(pend.z, params), params)
+    else:
+        state = _learn_lower_bound(state, pend.y, pend.var)
+    return replace(state, outliers=state.outliers + (pend.at,))
 
 
 def _learn_lower_bound(state: RateState, bound: float, var: float) -> RateState:
@@ -347,7 +358,7 @@ def observe(state: RateState, event: Event, *, params: ForecastParams,
             f"event at {event.at.isoformat()} is older than the state ({last.isoformat()})")
     state = _decay(state, event.at, params)
     if isinstance(event, HouseholdEvent):
-        return _change_household(state, event, params)
+        return _change_household(state, event, params, holds)
     if isinstance(event, NotHomeEvent):
         return state if state.level_at is None else replace(state, maybe_away=True)
     cap = state.capacity
@@ -430,16 +441,37 @@ def _close_unknown(state: RateState, event: DropEvent, params: ForecastParams,
     return state, before, before_var
 
 
-def _change_household(state: RateState, event: HouseholdEvent,
-                      params: ForecastParams) -> RateState:
+def _change_household(state: RateState, event: HouseholdEvent, params: ForecastParams,
+                      holds: Sequence[tuple[datetime, datetime]]) -> RateState:
+    """A new household from ``event.at``: until then the old pace ate from the tank, so
+    the level is carried forward to that moment at the old pace (with the spread that
+    adds), then what was learned is rescaled to the new household and discounted."""
+    if state.level is not None and state.level_at is not None and event.at > state.level_at:
+        days = effective_days(state.level_at, event.at, holds)
+        mean, var = _posterior(state, with_pending=True, params=params)
+        mean = max(mean, 0.02 * state.prior.mean)  # as ``rate_of`` floors it
+        state = replace(state, level=max(state.level - mean * days, 0.0), level_at=event.at,
+                        level_var=(state.level_var + var * days**2
+                                   + _daily_sd(state, params) ** 2 * days))
     c = event.prior.mean / state.prior.mean
     d = params.household_discount
     pend = state.pending
     if pend is not None:
         pend = replace(pend, y=pend.y * c, var=pend.var * c * c)
-    return replace(state, prior=event.prior, eta=state.eta / c * d,
-                   lam=state.lam / (c * c) * d, pending=pend,
-                   changes=state.changes + (event.at,))
+    old, _ = _posterior(state, with_pending=False, params=params)
+    state = replace(state, prior=event.prior, eta=state.eta / c * d,
+                    lam=state.lam / (c * c) * d, pending=pend,
+                    changes=state.changes + (event.at,))
+    # The head count moves the pace from ``old`` to ``c·old``, but the real step is rarely
+    # that size: the new pace is no surer than half that step as one sd (at most as
+    # unsure as the new household's first guess). Ten percent of a well-learned pace,
+    # rescaled, would otherwise pin the rate.
+    mean, var = _posterior(state, with_pending=False, params=params)
+    p0 = 1.0 / event.prior.sd**2
+    want = min(var + (abs(1.0 - c) * max(old, 0.0) / 2) ** 2, 1.0 / p0)
+    if want > var:
+        return replace(state, eta=mean / want - event.prior.mean * p0, lam=1.0 / want - p0)
+    return state
 
 
 def fold(state: RateState, events: Iterable[Event], *, params: ForecastParams,

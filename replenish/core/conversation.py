@@ -10,6 +10,7 @@ rest of the system should learn (a level, a preference, an opt-out, the inbox).
     state      reply                      ->  state       message back
     proposed   confirm / quantity / product   booked      booked (naming day and quantity)
     proposed   snooze                      -> snoozed     snoozed (asks again on that day)
+                                                          or snoozed_soon (see below)
     proposed   decline                     -> declined    declined
     booked     decline (auto: "3")         -> declined    declined
     booked     snooze (auto: "2")          -> snoozed     snoozed
@@ -20,6 +21,11 @@ rest of the system should learn (a level, a preference, an opt-out, the inbox).
     any        unknown                     -> unchanged   unknown (the owner's inbox)
 
 A ``confirm`` customer is never booked without a yes (confirm, a quantity or a product).
+
+"Later" never waits past the tank: given ``ask_by`` (the last day to ask again and still
+bring a drop in time, ``ask_again_by``), a snooze that would ask again after it asks on
+that day instead (tomorrow at the soonest), and the answer, ``snoozed_soon``, says the
+tank may run low before the day they had in mind.
 """
 
 from __future__ import annotations
@@ -33,9 +39,16 @@ from replenish.core.depletion import drop_size
 from replenish.core.replies import Intent, Reply, ReplyUnit
 from replenish.core.types import DeliveryMode
 
-__all__ = ["Outcome", "Proposal", "ProposalState", "TankRoom", "answer"]
+__all__ = ["Outcome", "Proposal", "ProposalState", "TankRoom", "answer", "ask_again_by"]
 
 DEFAULT_SNOOZE_DAYS = 3
+ASK_LEAD_DAYS = 2  # ask again this many days before the order-by date: a day to answer
+
+
+def ask_again_by(order_by: date | None) -> date | None:
+    """The last day a snoozed proposal may ask again and still book a drop that comes by
+    the tank's order-by date (None: no forecast, no limit)."""
+    return None if order_by is None else order_by - timedelta(days=ASK_LEAD_DAYS)
 
 
 class ProposalState(StrEnum):
@@ -134,10 +147,12 @@ def _level(reply: Reply, room: TankRoom, jin_kg: float) -> tuple[float | None, f
 
 
 def answer(p: Proposal, reply: Reply, *, rooms: Mapping[str, TankRoom], today: date,
-           snooze_days: int = DEFAULT_SNOOZE_DAYS, jin_kg: float = 0.6) -> Outcome:
+           snooze_days: int = DEFAULT_SNOOZE_DAYS, jin_kg: float = 0.6,
+           ask_by: date | None = None) -> Outcome:
     """What ``reply`` does to ``p``. ``rooms`` has an entry for each product the customer
     has a tank for (at least ``p.product``). ``jin_kg``: one 斤 in kg (0.6 in Taiwan and
-    Hong Kong, 0.5 in mainland China)."""
+    Hong Kong, 0.5 in mainland China). ``ask_by``: the last day a snooze may ask again
+    (``ask_again_by``; None: any day)."""
     if p.product not in rooms:
         raise ValueError(f"rooms must include the proposal's product {p.product!r}")
     intent = reply.intent
@@ -165,7 +180,12 @@ def answer(p: Proposal, reply: Reply, *, rooms: Mapping[str, TankRoom], today: d
         else:
             days = reply.snooze_days if reply.snooze_days is not None else snooze_days
             until = today + timedelta(days=max(days, 1))
-        return Outcome(replace(p, state=ProposalState.SNOOZED, snoozed_until=until), "snoozed")
+        soon = ask_by is not None and until > ask_by
+        if soon:
+            assert ask_by is not None
+            until = max(ask_by, today + timedelta(days=1))
+        return Outcome(replace(p, state=ProposalState.SNOOZED, snoozed_until=until),
+                       "snoozed_soon" if soon else "snoozed")
     if intent is Intent.PRODUCT:
         wanted = reply.product or p.product
         if wanted not in rooms:  # no tank for that product: the owner decides

@@ -2,8 +2,10 @@
 
 From the last known level ``L`` (variance ``V``) and the learned rate ``N(m, s²)``,
 the amount used in ``D`` days of consumption is ``N(m·D, s²·D² + σ²·D)`` where
-``σ = daily_cv × prior mean`` is the day-to-day wobble. The tank is empty by ``D``
-with probability
+``σ = daily_cv × max(m, prior mean)`` is the day-to-day wobble: a share of the pace,
+the learned one or the first guess from the household's size, whichever is larger (a
+family that eats more wobbles more; a pace learned low may be low for days away). The
+tank is empty by ``D`` with probability
 
     F(D) = Φ((m·D − L) / sqrt(s²·D² + σ²·D + V))
 
@@ -41,6 +43,7 @@ __all__ = [
     "Forecast",
     "RunOut",
     "calendar_after",
+    "daily_wobble",
     "pace_periods",
     "drop_size",
     "expected_level",
@@ -209,6 +212,11 @@ def drop_size(room: float, *, bag_sizes: Sequence[float], min_drop: float) -> fl
     return max(made, min_drop)
 
 
+def daily_wobble(rate: Rate, params: ForecastParams) -> float:
+    """The day-to-day wobble σ of the module docstring (product units a day)."""
+    return params.daily_cv * max(rate.mean, rate.prior.mean)
+
+
 @dataclass(frozen=True)
 class RunOut:
     """Run-out moments (UTC) and their local dates, for p10/p50/p90."""
@@ -242,7 +250,7 @@ def _quantile_moment(state: RateState, rate: Rate, p: float, params: ForecastPar
     if state.level is None or state.level_at is None:
         raise ValueError("no level is known for this tank yet")
     days = run_out_days(p, level=state.level, level_var=state.level_var, rate=rate.mean,
-                        rate_sd=rate.sd, daily_sd=params.daily_cv * rate.prior.mean,
+                        rate_sd=rate.sd, daily_sd=daily_wobble(rate, params),
                         horizon=params.horizon_days)
     return calendar_after(state.level_at, days, holds, busy)
 

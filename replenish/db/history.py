@@ -54,6 +54,7 @@ def core_params(settings: Settings) -> ForecastParams:
         prior_cv=f.prior_cv,
         daily_cv=f.daily_cv,
         outlier_z=f.outlier_z,
+        slow_outlier_z=f.slow_outlier_z,
         household_discount=f.household_discount,
         change_discount=f.change_discount,
         learn=f.learn,

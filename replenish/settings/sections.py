@@ -65,6 +65,7 @@ class ForecastSettings(_Frozen):
     prior_cv: Positive = 0.35
     daily_cv: Positive = 0.25
     outlier_z: Positive = 3.0
+    slow_outlier_z: Positive = 2.0
     household_discount: float = Field(default=0.1, gt=0, le=1)
     change_discount: float = Field(default=0.05, gt=0, le=1)
     learn: bool = True

@@ -226,6 +226,22 @@ def test_later_snoozes_and_says_when_we_ask_again(session, tank, phone):
     assert "週五(11/27)" in phone.outbox()[0].body
 
 
+def test_later_past_the_tank_asks_again_in_time_and_says_when_it_may_run_out(
+        session, shop, tank, phone):
+    session.add(TankForecast(tank_id=tank.id, shop_id=shop.id, customer_id=tank.customer_id,
+                             product_id=tank.product_id, capacity=40.0, prior_mean=0.5,
+                             prior_sd=0.1, level_now=4.0, order_by=date(2026, 11, 29),
+                             runout_p50=date(2026, 12, 1)))
+    proposal = propose(session, tank)
+
+    phone.text("下週再送")  # next week: after the tank's order-by date (Sunday)
+
+    assert proposal.state is ProposalState.SNOOZED
+    assert proposal.snoozed_until == date(2026, 11, 27)  # Friday, two days before
+    [answer] = phone.outbox()
+    assert "週二(12/1)" in answer.body and "週五(11/27)" in answer.body
+
+
 def test_naming_another_product_books_it_and_remembers_the_preference(session, shop, tank,
                                                                      phone, customer):
     water = get_product(session=session, shop_id=shop.id, key="water")

@@ -350,6 +350,26 @@ def test_a_snoozed_customer_is_asked_again_on_the_day(session, shop, settings):
     assert outbox(session, customer)[-1].not_before == local(27, 8)
 
 
+def test_the_text_a_later_was_promised_goes_out_past_the_weekly_cap_once(
+        session, shop, settings):
+    customer, tank = household(session, shop)
+    due(session, tank, THU)
+    propose(session=session, shop=shop, now=TUESDAY_10, settings=settings)
+    [first] = proposals(session, customer)
+    remind(session=session, shop=shop, now=local(24, 16), settings=settings)
+    assert len(outbox(session, customer)) == 2  # the prompt and its reminder: the cap
+    first.state, first.snoozed_until = ProposalState.SNOOZED, FRI  # "later"
+
+    thursday_night = propose(session=session, shop=shop, now=local(26, 21), settings=settings)
+
+    assert thursday_night.prompted == 1  # promised on Tuesday: "we ask again Friday"
+    assert len(outbox(session, customer)) == 3
+    _, again = proposals(session, customer)
+    again.state = ProposalState.CANCELLED  # (their phone was off: asked again below)
+    friday_night = propose(session=session, shop=shop, now=local(27, 21), settings=settings)
+    assert friday_night.for_customer(customer.id)[0].reason.startswith("prompt cap: 3 texts")
+
+
 def test_a_declined_cycle_is_not_offered_again(session, shop, settings):
     customer, tank = household(session, shop)
     due(session, tank, THU)

@@ -1,4 +1,5 @@
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -48,8 +49,8 @@ def deliveries(rates, *, start_level=50.0, drop=40.0, known=True, seed=1, wobble
     return events, t
 
 
-def learned(events, now, prior=FAMILY_OF_FIVE, holds=()):
-    return estimate_rate(prior, events, capacity=CAP, now=now, params=PARAMS, holds=holds)
+def learned(events, now, prior=FAMILY_OF_FIVE, holds=(), params=PARAMS):
+    return estimate_rate(prior, events, capacity=CAP, now=now, params=params, holds=holds)
 
 
 def test_a_family_of_five_starts_from_the_per_person_priors():
@@ -127,7 +128,9 @@ def test_a_slow_interval_with_a_visit_that_found_nobody_home_is_not_learned_as_s
     drop = DropEvent(back, 40.0, level_before=round(level - 0.75 * 23, 1), level_after=None,
                      error=ERR)
     knocked = NotHomeEvent(t + timedelta(days=10))
-    plain, marked = learned([*events, drop], back), learned([*events, knocked, drop], back)
+    trusting = replace(PARAMS, slow_outlier_z=10.0)  # no slow interval held back (below)
+    plain = learned([*events, drop], back, params=trusting)
+    marked = learned([*events, knocked, drop], back, params=trusting)
     assert plain.mean < 0.72  # taken as slow eating
     assert marked.mean == pytest.approx(learned(events, t).mean, rel=0.02)
     # faster than believed is learned all the same: nobody home does not hide eating more
@@ -135,6 +138,19 @@ def test_a_slow_interval_with_a_visit_that_found_nobody_home_is_not_learned_as_s
                      error=ERR)
     assert learned([*events, knocked, fast], back).mean == pytest.approx(
         learned([*events, fast], back).mean, rel=1e-9)
+
+
+def test_a_much_slower_interval_is_held_back_and_a_one_off_says_only_at_least():
+    events, t = deliveries([0.75] * 5)
+    usual = learned(events, t).mean
+    away, _ = deliveries([0.75] * 5 + [0.6], seed=1)  # days away nobody told of
+    assert learned(away, away[-1].at).pending  # held back: the forecast keeps its pace
+    assert learned(away, away[-1].at).mean == pytest.approx(usual, rel=0.02)
+    back, end = deliveries([0.75] * 5 + [0.6, 0.75], seed=1)  # then as before
+    assert learned(back, end).mean == pytest.approx(usual, rel=0.02)
+    assert not learned(back, end).pending and len(learned(back, end).outliers) == 1
+    slower, end = deliveries([0.75] * 5 + [0.6, 0.6], seed=1)  # then slow again: habits
+    assert learned(slower, end).mean < 0.65
 
 
 def test_a_household_that_doubles_is_caught_within_three_drops():
@@ -196,6 +212,36 @@ def test_a_household_change_recentres_the_rate_and_discounts_the_past():
     assert bigger.mean < after.mean < before.mean * ratio
     assert after.mean == pytest.approx(before.mean * ratio, rel=0.05)
     assert after.sd > before.sd * ratio
+
+
+def test_the_days_before_a_household_change_are_eaten_at_the_old_pace():
+    events, t = deliveries([0.75] * 5)
+    before = fold(start_state(FAMILY_OF_FIVE, capacity=CAP), events, params=PARAMS)
+    smaller = prior_rate(Household(adults=1), RICE)  # four of five leave, ten days on
+    after = observe(before, HouseholdEvent(t + timedelta(days=10), smaller), params=PARAMS)
+    old = rate_of(before, now=t + timedelta(days=10), params=PARAMS).mean
+    assert after.level_at == t + timedelta(days=10)
+    assert after.level == pytest.approx(before.level - 10 * old)  # not at the new pace
+    assert after.level_var > before.level_var  # ten days of not knowing
+
+
+def test_after_a_household_change_the_pace_is_only_as_sure_as_the_size_of_the_step():
+    events, t = deliveries([0.75] * 5)
+    state = fold(start_state(FAMILY_OF_FIVE, capacity=CAP), events, params=PARAMS)
+    before = rate_of(state, now=t, params=PARAMS)
+    alone = prior_rate(Household(adults=1), RICE)  # four of five leave: a big step
+    one_more = prior_rate(Household(adults=3, children=2, elders=1), RICE)  # a small one
+
+    big = rate_of(observe(state, HouseholdEvent(t, alone), params=PARAMS), now=t,
+                  params=PARAMS)
+    small = rate_of(observe(state, HouseholdEvent(t, one_more), params=PARAMS), now=t,
+                    params=PARAMS)
+
+    assert big.sd == pytest.approx(alone.sd)  # as unsure as the first guess, no surer
+    step = (one_more.mean / FAMILY_OF_FIVE.mean - 1) * before.mean
+    assert step / 2 <= small.sd < one_more.sd
+    assert small.mean == pytest.approx(before.mean * one_more.mean / FAMILY_OF_FIVE.mean,
+                                       rel=0.05)
 
 
 def test_folding_event_by_event_equals_the_whole_history():

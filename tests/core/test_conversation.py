@@ -1,10 +1,10 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from replenish.core.conversation import Proposal, ProposalState, TankRoom, answer
+from replenish.core.conversation import Proposal, ProposalState, TankRoom, answer, ask_again_by
 from replenish.core.replies import ProductNames, parse_reply
 from replenish.core.types import DeliveryMode
 
@@ -80,6 +80,30 @@ def test_a_snooze_asks_again_later(text, days):
     out = reply_to(text)
     assert out.proposal.state is ProposalState.SNOOZED and not out.booked
     assert (out.proposal.snoozed_until - TODAY).days == days
+
+
+@pytest.mark.parametrize(("text", "asks_on"), [
+    ("next week", date(2026, 11, 27)),  # 7 days: past the last day to ask
+    ("friday", date(2026, 11, 27)),  # a day they name: the same
+    ("later", date(2026, 11, 27)),  # 3 days: exactly that day, as asked
+])
+def test_a_snooze_never_asks_again_after_the_last_day_a_drop_still_comes_in_time(
+        text, asks_on):
+    out = reply_to(text, ask_by=date(2026, 11, 27))
+    assert out.proposal.state is ProposalState.SNOOZED
+    assert out.proposal.snoozed_until == asks_on
+    assert out.message == ("snoozed_soon" if text == "next week" else "snoozed")
+
+
+def test_a_snooze_when_the_tank_is_already_due_asks_again_tomorrow():
+    out = reply_to("next week", ask_by=TODAY - timedelta(days=1))
+    assert out.proposal.snoozed_until == TODAY + timedelta(days=1)
+    assert out.message == "snoozed_soon"
+
+
+def test_the_last_day_to_ask_again_leaves_a_day_to_answer_before_the_order_by_date():
+    assert ask_again_by(date(2026, 12, 5)) == date(2026, 12, 3)
+    assert ask_again_by(None) is None
 
 
 def test_a_weekday_alone_asks_again_that_day():
