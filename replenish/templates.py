@@ -16,6 +16,7 @@ FIELDS: dict[str, set[str]] = {
     "heads_up": _COMMON | {"drop_day", "window"},
     "reminder": _COMMON | {"runout_day", "drop_day"},
     "booked": _COMMON | {"drop_day", "window"},
+    "rushed": _COMMON | {"drop_day", "window"},
     "snoozed": _COMMON | {"ask_day"},
     "snoozed_soon": _COMMON | {"ask_day", "runout_day"},
     "declined": _COMMON,
@@ -42,6 +43,8 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "reminder": "{shop}:{name}您好,{drop_day}送{quantity}{unit}{product}好嗎?"
                     "回覆1確認、2改天、3不用。",
         "booked": "好的!{drop_day}{window}送{quantity}{unit}{product}到府。謝謝您🙏",
+        "rushed": "不好意思!我們{drop_day}{window}盡快送{quantity}{unit}{product}到府。"
+                  "不需要請回覆3。",
         "snoozed": "好的,我們{ask_day}再跟您確認。謝謝!",
         "snoozed_soon": "好的。府上的{product}預計{runout_day}前後用完,"
                         "我們{ask_day}再跟您確認。謝謝!",
@@ -67,6 +70,8 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "reminder": "{shop}:{name}您好,{drop_day}送{quantity}{unit}{product}好吗?"
                     "回复1确认、2改天、3不用。",
         "booked": "好的!{drop_day}{window}送{quantity}{unit}{product}到府。谢谢您🙏",
+        "rushed": "不好意思!我们{drop_day}{window}尽快送{quantity}{unit}{product}到府。"
+                  "不需要请回复3。",
         "snoozed": "好的,我们{ask_day}再跟您确认。谢谢!",
         "snoozed_soon": "好的。府上的{product}预计{runout_day}前后用完,"
                         "我们{ask_day}再跟您确认。谢谢!",
@@ -93,6 +98,8 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "reminder": "{shop}: Hi {name}, shall we bring {quantity} {unit} of {product} on "
                     "{drop_day}? Reply 1 yes, 2 later, 3 no.",
         "booked": "Great! {quantity} {unit} of {product} on {drop_day}{window}. Thank you!",
+        "rushed": "Sorry you're running out! We'll bring {quantity} {unit} of {product} on "
+                  "{drop_day}{window}. Reply 3 if you don't need it.",
         "snoozed": "Sure, we'll check with you again on {ask_day}. Thanks!",
         "snoozed_soon": "Sure. Your {product} may run out around {runout_day}, so we'll check "
                         "with you again on {ask_day}. Thanks!",

@@ -10,6 +10,8 @@ text (``record_inbound``), reads it (``core.replies.parse_reply``), lets
     snoozed       proposal snoozed; its planned drop cancelled   snoozed (confirmation)
     declined      proposal declined; its planned drop cancelled  declined (confirmation)
     level_thanks  a customer Reading on the tank                 level_thanks (auto-reply)
+    rushed        the Reading, and out or nearly: the first drop  rushed (confirmation)
+                  possible, booked (``conversation.rush``)
     stopped       customer opted out; proposal cancelled         stopped (confirmation)
     started       customer opted in again                        started (confirmation)
     help          nothing                                        help (auto-reply)
@@ -53,6 +55,7 @@ from sqlmodel import Session
 
 from replenish.conversation.lookup import CustomerTanks, InboundLookup
 from replenish.conversation.rules import drop_day, loyalty_count, loyalty_note
+from replenish.conversation.rush import rush
 from replenish.conversation.texts import message_text, send_after, window_text
 from replenish.core.conversation import Outcome, ProposalState, TankRoom, answer, ask_again_by
 from replenish.core.conversation import Proposal as Offer
@@ -80,7 +83,7 @@ from replenish.settings import Settings
 __all__ = ["InboundResult", "answer_time", "apply_claimed", "book_by_phone", "handle_inbound"]
 
 # answers that settle (or re-settle) the proposal: it counts as answered
-_ANSWERS = ("booked", "snoozed", "snoozed_soon", "declined", "stopped")
+_ANSWERS = ("booked", "rushed", "snoozed", "snoozed_soon", "declined", "stopped")
 _AUTO_REPLIES = ("help", "level_thanks", "unknown")
 # Twilio's OptOutType -> the answer Twilio has then already sent
 _PROVIDER_ANSWERS = {"STOP": "stopped", "START": "started", "HELP": "help"}
@@ -145,11 +148,20 @@ def apply_claimed(*, session: Session, inbound: InboundMessage, now: datetime,
                      snooze_days=settings.conversation.snooze_days,
                      jin_kg=0.5 if shop.region == "CN" else 0.6,
                      ask_by=ask_again_by(None if forecast is None else forecast.order_by))
+    drop_id = None
+    if outcome.message == "level_thanks":  # "we're out": the first drop possible
+        rushed = rush(session=session, customer=customer, tank=_level_tank(reply, row, tanks),
+                      row=row, offer=offer, outcome=outcome, tanks=tanks, products=products,
+                      today=today, now=now)
+        if rushed is not None:
+            outcome, drop_id = rushed.outcome, rushed.moved_drop_id
+            if rushed.row is not None and rushed.row is not row:
+                row = rushed.row
+                lookup.keep_proposal(row)
 
     message, to_inbox = outcome.message, outcome.to_inbox
     if message == "booked" and _plain_yes(row, offer, outcome, settings):
         message = ""  # the offer named all of it: no text back
-    drop_id = None
     if row is not None:
         drop_id = _move_proposal(session, lookup, row, outcome, tanks, products, now=now,
                                  settings=settings)
@@ -403,8 +415,8 @@ def _queue_answer(session: Session, shop: Shop, customer: Customer, product: Pro
         return message_text(key, settings=settings, shop=shop, customer=customer,
                             product=product, **values)
 
-    if message == "booked":
-        body = text("booked", quantity=p.quantity, drop_day=p.drop_on,
+    if message in ("booked", "rushed"):
+        body = text(message, quantity=p.quantity, drop_day=p.drop_on,
                     window=window_text(customer, p.drop_on, locale))
         if outcome.note:  # "your tank only has room for ...", "our smallest drop is ..."
             body += ("" if locale.startswith("zh") else " ") + text(outcome.note,

@@ -135,6 +135,10 @@ class InboundLookup:
             self.keep_drop(drop)
         return self._drops[drop_id]
 
+    def keep_proposal(self, row: Proposal) -> None:
+        """A proposal made while applying a text: later texts of the batch find it."""
+        self._proposals.setdefault(row.customer_id, []).insert(0, row)
+
     def keep_drop(self, drop: Drop) -> None:
         """A drop read or planned: later texts of the batch find it here."""
         assert drop.id is not None

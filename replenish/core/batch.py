@@ -187,9 +187,17 @@ def forecast_many(s: StateArrays, *, now: datetime, tz: ZoneInfo, bag_sizes: Seq
 
     def moment(p: float) -> F:
         days = _run_out_days(p, s.level, s.level_var, rate, rate_sd, daily_sd**2, horizon)
-        if periods:
-            return _calendar_after(s.level_at, days, periods)
-        return s.level_at + days * DAY
+        if not periods:
+            return s.level_at + days * DAY
+        at = _calendar_after(s.level_at, days, periods)
+        if params.lift_spread <= 0:
+            return at
+        # depletion._quantile_moment: what busy days add up to ``at`` is a guess too
+        extra = np.maximum(_use_days(s.level_at, at, periods)
+                           - np.maximum(at - s.level_at, 0.0) / DAY, 0.0)
+        level_var = s.level_var + (rate * params.lift_spread * extra) ** 2
+        days = _run_out_days(p, s.level, level_var, rate, rate_sd, daily_sd**2, horizon)
+        return np.where(extra > 0, _calendar_after(s.level_at, days, periods), at)
 
     p10, p50, p90, risky = moment(0.1), moment(0.5), moment(0.9), moment(params.risk)
     # the order-by date: the risky moment's local date, or the day before if it falls

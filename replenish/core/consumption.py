@@ -90,6 +90,7 @@ class ForecastParams:
     household_discount: float = 0.1
     change_discount: float = 0.05
     horizon_days: float = 3650.0
+    lift_spread: float = 0.5  # what a busy day adds is known to ± this share of it
     learn: bool = True  # False: levels are tracked, the rate stays the household's prior
 
     def __post_init__(self) -> None:
@@ -102,6 +103,7 @@ class ForecastParams:
         _check("household_discount", self.household_discount, low=0, high=1, low_open=True)
         _check("change_discount", self.change_discount, low=0, high=1, low_open=True)
         _check("horizon_days", self.horizon_days, low=1)
+        _check("lift_spread", self.lift_spread, low=0, high=1)
 
 
 # --- events -----------------------------------------------------------------------------

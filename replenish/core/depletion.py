@@ -4,8 +4,9 @@ From the last known level ``L`` (variance ``V``) and the learned rate ``N(m, s²
 the amount used in ``D`` days of consumption is ``N(m·D, s²·D² + σ²·D)`` where
 ``σ = daily_cv × max(m, prior mean)`` is the day-to-day wobble: a share of the pace,
 the learned one or the first guess from the household's size, whichever is larger (a
-family that eats more wobbles more; a pace learned low may be low for days away). The
-tank is empty by ``D`` with probability
+family that eats more wobbles more; a pace learned low may be low for days away). Busy
+days (holidays) add ``E`` days' worth of use, known only to ``± lift_spread × E``, which
+adds ``(m · lift_spread · E)²`` to ``V``. The tank is empty by ``D`` with probability
 
     F(D) = Φ((m·D − L) / sqrt(s²·D² + σ²·D + V))
 
@@ -42,6 +43,7 @@ __all__ = [
     "Busy",
     "Forecast",
     "RunOut",
+    "busy_extra_days",
     "calendar_after",
     "daily_wobble",
     "pace_periods",
@@ -244,15 +246,34 @@ def runout_distribution(state: RateState, rate: Rate, *, tz: ZoneInfo,
     return RunOut(p10=moments[0], p50=moments[1], p90=moments[2], tz=tz)
 
 
+def busy_extra_days(start: datetime, end: datetime,
+                    holds: Sequence[tuple[datetime, datetime]] = (), busy: Busy = ()) -> float:
+    """Ordinary days' worth of use that busy days add between ``start`` and ``end``."""
+    if not busy:
+        return 0.0
+    return max(use_days(start, end, holds, busy) - use_days(start, end, holds), 0.0)
+
+
 def _quantile_moment(state: RateState, rate: Rate, p: float, params: ForecastParams,
                      holds: Sequence[tuple[datetime, datetime]],
                      busy: Busy = ()) -> datetime:
-    if state.level is None or state.level_at is None:
+    level, level_at = state.level, state.level_at
+    if level is None or level_at is None:
         raise ValueError("no level is known for this tank yet")
-    days = run_out_days(p, level=state.level, level_var=state.level_var, rate=rate.mean,
-                        rate_sd=rate.sd, daily_sd=daily_wobble(rate, params),
-                        horizon=params.horizon_days)
-    return calendar_after(state.level_at, days, holds, busy)
+
+    def moment(level_var: float) -> datetime:
+        days = run_out_days(p, level=level, level_var=level_var, rate=rate.mean,
+                            rate_sd=rate.sd, daily_sd=daily_wobble(rate, params),
+                            horizon=params.horizon_days)
+        return calendar_after(level_at, days, holds, busy)
+
+    at = moment(state.level_var)
+    # what busy days add is a guess too (lift_spread): the extra they add up to the
+    # moment found counts as that much more uncertain use, once
+    extra = busy_extra_days(level_at, at, holds, busy) if params.lift_spread > 0 else 0.0
+    if extra > 0:
+        at = moment(state.level_var + (rate.mean * params.lift_spread * extra) ** 2)
+    return at
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ def core_params(settings: Settings) -> ForecastParams:
         slow_outlier_z=f.slow_outlier_z,
         household_discount=f.household_discount,
         change_discount=f.change_discount,
+        lift_spread=f.lift_spread,
         learn=f.learn,
     )
 

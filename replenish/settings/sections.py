@@ -71,6 +71,7 @@ class ForecastSettings(_Frozen):
     learn: bool = True
     holiday_lift: float = Field(default=1.1, gt=0, le=5)
     new_year_lift: float = Field(default=1.5, gt=0, le=5)
+    lift_spread: float = Field(default=0.5, ge=0, le=1)
     measurement_error: MeasurementErrorParams = MeasurementErrorParams()
 
 

@@ -107,6 +107,7 @@ FOLLOWUP_HOURS = (13, 19)  # the follow-up job's passes (hourly in a real shop)
 REMINDER_HOURS = (8, 10, 12, 14, 16, 18, 20)  # the reminder job's passes (hourly in a shop)
 QUIET = ("stop", "reply", "trace")  # steps after which the outbox is not looked at
 SHOP_PHONE = "+886900000000"
+OUT_WORDS = ("沒米了", "米吃完了", "家裡沒米了")  # what a family texts when the rice ran out
 
 
 class Policy(StrEnum):
@@ -224,6 +225,7 @@ class _Town:
         self.unanswered = 0
         self.phoned = 0
         self.texts_in = 0
+        self.out_texts = 0  # "we're out" texts the families sent
         upgrade_database(url)
         self.engine = shared_engine(url)
         self.tz = ZoneInfo(self.settings.shop.timezone)
@@ -272,8 +274,9 @@ class _Town:
             while self.events and self.events[0].at < end:
                 event = heapq.heappop(self.events)
                 self._handle(event, day)
-            for kitchen in self.kitchens.values():
-                kitchen.end_day()
+            for customer_id, kitchen in self.kitchens.items():
+                if kitchen.end_day() and planner and kitchen.tally.runout_starts[-1:] == [day]:
+                    self._out(customer_id, day)
             if self.progress is not None and (i + 1) % 30 == 0:
                 self.progress(f"{self.cfg.policy.value}: day {i + 1} of {self.cfg.days}")
 
@@ -344,6 +347,13 @@ class _Town:
                 reply = replace(reply, kind=AnswerKind.YES, text="好")  # they looked in the tank
             self._push(sent_at + timedelta(hours=reply.after_hours), "reply",
                        (customer_id, reply.text))
+
+    def _out(self, customer_id: int, day: date) -> None:
+        """The family ran out today: it texts the shop first thing tomorrow (with a
+        planner; the baselines' families phone the owner, or wait for the round)."""
+        self.out_texts += 1
+        words = random.Random(f"{self.cfg.seed}:out:{customer_id}:{day}").choice(OUT_WORDS)
+        self._push(self._at(day + timedelta(days=1), 7, 30), "reply", (customer_id, words))
 
     def _reply(self, payload: tuple[int, str], now: datetime) -> None:
         """A customer's text, through the webhook's store and the worker's apply."""
@@ -583,6 +593,7 @@ class _Town:
             "asks_per_drop": round(asks / drops, 2) if drops else None,
             "courier_link_texts": courier_texts,
             "texts_received": self.texts_in,
+            "out_texts": self.out_texts,
             "proposals": proposals,
             "unanswered_prompts": self.unanswered,
             "owner_calls_booked": self.phoned,

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from statistics import NormalDist
 from zoneinfo import ZoneInfo
@@ -177,3 +178,23 @@ def test_more_readings_narrow_the_run_out_interval(n, true_rate):
         return f.runout.p90 - f.runout.p10
 
     assert width_after(n + 1) <= width_after(n)
+
+
+def test_the_order_by_date_makes_room_for_a_bigger_feast_than_the_lift_says():
+    family = Household(adults=2, children=2, elders=1)  # 0.58 kg a day, learned well:
+    readings = [ReadingEvent(T0 - timedelta(days=10 * k), 20.0 + 5.8 * k, 0.02 * CAP)
+                for k in range(6, -1, -1)]  # the same pace for 60 days
+    state = fold(start_state(prior_rate(family, RICE), capacity=CAP), readings, params=PARAMS)
+    feast = [(T0 + timedelta(days=10), T0 + timedelta(days=17), 2.0)]  # a week: 7 days more
+    later = [(T0 + timedelta(days=60), T0 + timedelta(days=67), 2.0)]  # after it runs out
+    sure = replace(PARAMS, lift_spread=0.0)
+
+    def order_by(busy, params):
+        return forecast(state, now=T0, tz=TAIPEI, bag_sizes=[5, 10], min_drop=5,
+                        params=params, busy=busy)
+
+    spread, trusted = order_by(feast, PARAMS), order_by(feast, sure)
+    assert spread.order_by < trusted.order_by  # the feast's extra use is a guess too
+    assert spread.runout.p50 == trusted.runout.p50  # the median does not move
+    assert order_by(later, PARAMS).order_by == order_by(later, sure).order_by  # no feast in
+    assert order_by((), PARAMS).order_by == order_by((), sure).order_by  # reach: no change

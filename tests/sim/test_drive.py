@@ -4,7 +4,7 @@ import json
 from datetime import date
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from replenish.cli import app
@@ -56,6 +56,26 @@ def test_the_same_seed_gives_the_same_run_in_its_own_temporary_database(settings
     for metrics in (first, again, other):
         metrics.pop("seconds")
     assert first == again and first != other
+
+
+def test_a_family_that_runs_out_texts_the_shop_and_has_rice_within_two_days(
+        backend, settings):
+    url = backend.new_database()
+    careless = SMALL | {"days": 45, "risk": 0.45}  # order-by near the median: run-outs
+    metrics = simulate(SimConfig(**careless, policy=Policy.LEARNED, database_url=url),
+                       settings=settings).metrics
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            rushed = session.exec(select(func.count()).select_from(OutboundMessage).where(
+                OutboundMessage.kind == MessageKind.CONFIRMATION,
+                col(OutboundMessage.body).contains("不需要請回覆3"))).one()
+    finally:
+        engine.dispose()
+    assert metrics["out_texts"] == metrics["runouts"] > 0
+    assert rushed > 0  # "sorry! we'll bring it tomorrow"
+    # the day it ran out, the day of the text, and the morning of the drop at most
+    assert metrics["runout_household_days"] <= 3 * metrics["runouts"]
 
 
 def test_a_reactive_shop_lets_every_family_run_dry_before_it_brings_rice(backend, settings):
