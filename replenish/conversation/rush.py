@@ -14,8 +14,9 @@ filling the tank, and a text back that names the day ("reply 3 if you don't need
 * **else** a new proposal, booked, in the cycle ``tank:<id>:<today>`` (``new_cycle_key``).
   A cycle already settled today (declined, delivered) books nothing: a person decides.
 
-Nothing is rushed for an opted-out customer (no text could confirm it) or a level the
-text does not tie to one tank. The reading itself is recorded as for any level. The
+Nothing is rushed for an opted-out customer (no text could confirm it), a level the
+text does not tie to one tank, or a tank filled today (old news, or a mistake: only the
+reading is kept). The reading itself is recorded as for any level. The
 caller applies the outcome to the row (``inbound._move_proposal``) and flushes.
 """
 
@@ -25,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from replenish.conversation.lookup import CustomerTanks
 from replenish.conversation.outgoing import new_cycle_key
@@ -33,8 +34,9 @@ from replenish.conversation.rules import drop_day, planned_drop
 from replenish.core.conversation import Outcome, ProposalState
 from replenish.core.conversation import Proposal as Offer
 from replenish.core.depletion import drop_size
+from replenish.core.types import DropStatus
 from replenish.db.history import capacity_of
-from replenish.db.models import Customer, Product, Proposal, Tank
+from replenish.db.models import Customer, Drop, Product, Proposal, Tank
 from replenish.db.queries.proposals import create_proposal
 
 __all__ = ["OUT_SHARE", "Rushed", "rush"]
@@ -72,6 +74,10 @@ def rush(*, session: Session, customer: Customer, tank: Tank | None, row: Propos
         return None
     if level > OUT_SHARE * capacity + 1e-9:
         return None
+    if session.exec(select(Drop.id).where(
+            Drop.tank_id == tank.id, Drop.status == DropStatus.DELIVERED,
+            Drop.delivered_on == today)).first() is not None:
+        return None  # filled today: old news, or a mistake
     fill = drop_size(capacity - level, bag_sizes=tuple(product.bag_sizes),
                      min_drop=product.min_drop)
     earliest, _ = drop_day(session=session, customer_id=customer.id,

@@ -175,7 +175,8 @@ LEVEL_WORDS = (
               "last bit|last one")), 0.1),
     (_c(r"(?:都|已經|全部)?沒(?:有)? ?了|用完了|吃完了|用光了?|吃光了?|空了|見底了?|一點都沒有?|"
         + _en("empty|ran out|have run out|has run out|all out|(?:we are|were|we re|im|i am|i m) "
-              "out|out of (?:it|stock)|all gone|none left|nothing left|used up|finished|"
+              "out(?! of town| of the country| this| till| until| for| today| tonight| next)|"
+              "out of (?:it|stock)|all gone|none left|nothing left|used up|finished|"
               "no more")), 0.0),
     (_c(r"快滿|" + _en("almost full|nearly full|mostly full")), 0.9),
     (_c(r"還是滿的|還很滿|滿的|全滿|" + _en("(?:still )?full")), 1.0),

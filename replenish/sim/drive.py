@@ -105,7 +105,7 @@ __all__ = ["POLICIES", "Policy", "SimConfig", "SimResult", "Trace", "sim_setting
 LATER_ONLY_ABOVE = 0.35  # a family says "later" only with more than this share left
 FOLLOWUP_HOURS = (13, 19)  # the follow-up job's passes (hourly in a real shop)
 REMINDER_HOURS = (8, 10, 12, 14, 16, 18, 20)  # the reminder job's passes (hourly in a shop)
-QUIET = ("stop", "reply", "trace")  # steps after which the outbox is not looked at
+QUIET = ("stop", "reply", "out", "trace")  # steps after which the outbox is not looked at
 SHOP_PHONE = "+886900000000"
 OUT_WORDS = ("沒米了", "米吃完了", "家裡沒米了")  # what a family texts when the rice ran out
 
@@ -303,6 +303,8 @@ class _Town:
             self._stop(event.payload, now)
         elif what == "reply":
             self._reply(event.payload, now)
+        elif what == "out":
+            self._text_out(event.payload, now)
         elif what == "trace":
             self._trace(now, day)
         if what not in QUIET:  # texts these queue (a booking's confirmation) go at the next
@@ -350,10 +352,18 @@ class _Town:
 
     def _out(self, customer_id: int, day: date) -> None:
         """The family ran out today: it texts the shop first thing tomorrow (with a
-        planner; the baselines' families phone the owner, or wait for the round)."""
-        self.out_texts += 1
+        planner; the baselines' families phone the owner, or wait for the round), if
+        no drop came later today."""
         words = random.Random(f"{self.cfg.seed}:out:{customer_id}:{day}").choice(OUT_WORDS)
-        self._push(self._at(day + timedelta(days=1), 7, 30), "reply", (customer_id, words))
+        self._push(self._at(day + timedelta(days=1), 7, 30), "out", (customer_id, words))
+
+    def _text_out(self, payload: tuple[int, str], now: datetime) -> None:
+        customer_id, _ = payload
+        local = now.astimezone(self.tz)
+        if self.kitchens[customer_id].level_at(local.hour + local.minute / 60) > 0:
+            return  # the drop came after all: nothing to say
+        self.out_texts += 1
+        self._reply(payload, now)
 
     def _reply(self, payload: tuple[int, str], now: datetime) -> None:
         """A customer's text, through the webhook's store and the worker's apply."""

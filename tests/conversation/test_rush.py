@@ -90,3 +90,12 @@ def test_half_left_or_an_opted_out_customer_books_nothing(session, customer, tan
     opt_out_customer(session=session, customer=customer, at=NOW)
     assert phone.text("沒米了").message == "level_thanks"
     assert planned(session) == [] and session.exec(select(Proposal)).all() == []
+
+
+def test_out_after_a_drop_today_books_nothing_more(session, shop, tank, phone, settings):
+    rice = get_product(session=session, shop_id=shop.id, key="rice")
+    add_drop(session=session, tank=tank, product=rice, delivered_on=date(2026, 11, 24),
+             quantity=20, settings=settings, now=NOW)
+
+    assert phone.text("沒米了").message == "level_thanks"
+    assert planned(session) == []

@@ -292,6 +292,9 @@ ROWS = [
     r("ran out", "level", level=0.0),
     r("all gone", "level", level=0.0),
     r("we're out of rice", "level", level=0.0, product="rice"),
+    r("we're out now", "level", level=0.0),
+    r("we're out of town", "unknown"),  # away, not empty: "we're out" would rush a drop
+    r("we are out this week", "unknown"),
     r("still full", "level", level=1.0),
     r("還有一半", "level", level=0.5),
     r("还有一半", "level", level=0.5),

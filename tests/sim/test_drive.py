@@ -72,7 +72,7 @@ def test_a_family_that_runs_out_texts_the_shop_and_has_rice_within_two_days(
                 col(OutboundMessage.body).contains("不需要請回覆3"))).one()
     finally:
         engine.dispose()
-    assert metrics["out_texts"] == metrics["runouts"] > 0
+    assert 0 < metrics["out_texts"] <= metrics["runouts"]  # unless a drop came that day
     assert rushed > 0  # "sorry! we'll bring it tomorrow"
     # the day it ran out, the day of the text, and the morning of the drop at most
     assert metrics["runout_household_days"] <= 3 * metrics["runouts"]
