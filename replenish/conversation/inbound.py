@@ -144,10 +144,12 @@ def apply_claimed(*, session: Session, inbound: InboundMessage, now: datetime,
     tanks = _customer_tanks(lookup, customer, products, row)
     offer = _offer(row, customer, products, tanks, today)
     forecast = None if row is None else tanks.forecast.get(row.tank_id)
+    first_ask = row is not None and "#" not in row.cycle_key  # a re-ask snoozes as asked
     outcome = answer(offer, reply, rooms=tanks.rooms, today=today,
                      snooze_days=settings.conversation.snooze_days,
                      jin_kg=0.5 if shop.region == "CN" else 0.6,
-                     ask_by=ask_again_by(None if forecast is None else forecast.order_by))
+                     ask_by=ask_again_by(forecast.order_by)
+                     if first_ask and forecast is not None else None)
     drop_id = None
     if outcome.message == "level_thanks":  # "we're out": the first drop possible
         rushed = rush(session=session, customer=customer, tank=_level_tank(reply, row, tanks),

@@ -28,8 +28,8 @@ tomorrow.
 
 The rules nobody may break: nothing to an opted-out customer; nothing sent in quiet
 hours (``not_before``); at most ``max_prompts_per_week`` prompts, heads-ups and
-reminders per customer in any 7 days (but the text a "later" was promised, on its day,
-always goes: ``rules.promised_ask``); a drop is offered for the day after the text goes
+reminders per customer in any 7 days (but the text a "later" was promised goes on its
+day, once a cycle: ``rules.promised_ask``); a drop is offered for the day after the text goes
 out at the earliest, never on a day an away or no-delivery hold covers; only ``auto``
 customers are booked without a yes. Each function returns what it did and, per
 customer, why it skipped them.

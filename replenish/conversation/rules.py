@@ -9,7 +9,7 @@
 * **How often.** ``asks_this_week``: prompts, heads-ups and reminders already going to a
   customer within 7 days (``max_prompts_per_week`` caps them); ``promised_ask``: the one
   text a "later" was promised ("we'll check with you again on Monday"), which the cap
-  does not hold back.
+  does not hold back (once a cycle).
 * **Loyalty.** ``loyalty_count``: every ``loyalty_every``-th delivered drop is on the
   house; ``loyalty_note`` is what the planned drop (the courier's stop) says.
 * **Freshness.** ``delivered_since`` / ``overtaken``: a drop delivered after a forecast
@@ -115,12 +115,12 @@ def asks_this_week(*, session: Session, customer_id: int, send_at: datetime) -> 
 def promised_ask(*, session: Session, tank_id: int, ask_day: date) -> bool:
     """Whether the tank's latest proposal is a snooze that came due within the 7 days
     before ``ask_day``: the customer said "later" and was told which day we would ask
-    again, so that text goes out whatever the weekly cap says (once: the new proposal
-    is then the latest)."""
+    again, so that text goes out whatever the weekly cap says. Once a cycle: only the
+    cycle's first proposal counts (a "later" to the re-ask, ``#2``, waits for the cap)."""
     latest = session.exec(select(Proposal).where(Proposal.tank_id == tank_id)
                           .order_by(col(Proposal.id).desc()).limit(1)).first()
     return (latest is not None and latest.state is ProposalState.CANCELLED
-            and latest.snoozed_until is not None
+            and latest.snoozed_until is not None and "#" not in latest.cycle_key
             and ask_day - timedelta(days=7) < latest.snoozed_until <= ask_day)
 
 

@@ -4,13 +4,15 @@ first drop possible, booked at once, without waiting for the nightly plan.
 ``rush`` turns the ``level_thanks`` outcome of such a text into ``rushed``: a drop on the
 first day still possible (tomorrow, or the first day after an away or no-delivery hold),
 filling the tank, and a text back that names the day ("reply 3 if you don't need it").
-"Nearly" is at most ``OUT_SHARE`` of the tank. In turn:
+"Nearly" is at most ``OUT_SHARE`` of the tank. The day counts from today, not from when
+the answer goes out: "we're out" at 22:00 brings rice tomorrow, and the answer goes at
+08:00. In turn:
 
 * **an open proposal for that tank** (proposed, snoozed or booked): it is booked for that
-  day (a drop booked for today, or a day already sooner, stays) with the tank's fill; a
-  ``confirm`` customer who says they are out has said yes;
+  day with the tank's fill (a drop booked for today stays as it is: it may be on the
+  van); a ``confirm`` customer who says they are out has said yes;
 * **else a drop already planned** (the owner booked it by phone): it moves to that day
-  when it was later;
+  (unless it is today's);
 * **else** a new proposal, booked, in the cycle ``tank:<id>:<today>`` (``new_cycle_key``).
   A cycle already settled today (declined, delivered) books nothing: a person decides.
 
@@ -85,14 +87,14 @@ def rush(*, session: Session, customer: Customer, tank: Tank | None, row: Propos
     if row is not None:
         if row.tank_id != tank.id:
             return None
-        coming = offer.state is ProposalState.BOOKED and offer.drop_on == today  # en route
-        day = offer.drop_on if coming or today < offer.drop_on <= earliest else earliest
-        booked = replace(offer, state=ProposalState.BOOKED, product=product.key, drop_on=day,
-                         quantity=fill, snoozed_until=None)
+        coming = offer.state is ProposalState.BOOKED and offer.drop_on == today  # en route:
+        booked = replace(offer, state=ProposalState.BOOKED, product=product.key,  # as loaded
+                         drop_on=today if coming else earliest,
+                         quantity=offer.quantity if coming else fill, snoozed_until=None)
         return Rushed(replace(outcome, proposal=booked, message="rushed"), row)
     planned = planned_drop(session=session, tank_id=tank.id, since=today)
     if planned is not None:
-        if planned.delivered_on > earliest:
+        if planned.delivered_on not in (today, earliest):  # later, or on a held day
             planned.delivered_on = earliest
             session.add(planned)
         told = Offer(mode=customer.delivery_mode, state=ProposalState.BOOKED,

@@ -452,9 +452,10 @@ def _change_household(state: RateState, event: HouseholdEvent, params: ForecastP
         days = effective_days(state.level_at, event.at, holds)
         mean, var = _posterior(state, with_pending=True, params=params)
         mean = max(mean, 0.02 * state.prior.mean)  # as ``rate_of`` floors it
-        state = replace(state, level=max(state.level - mean * days, 0.0), level_at=event.at,
-                        level_var=(state.level_var + var * days**2
-                                   + _daily_sd(state, params) ** 2 * days))
+        pred_var = state.level_var + var * days**2 + _daily_sd(state, params) ** 2 * days
+        level, level_var = truncated_normal(state.level - mean * days, max(pred_var, 1e-12),
+                                            0.0, state.capacity)  # between empty and full
+        state = replace(state, level=level, level_var=level_var, level_at=event.at)
     c = event.prior.mean / state.prior.mean
     d = params.household_discount
     pend = state.pending

@@ -25,7 +25,8 @@ A ``confirm`` customer is never booked without a yes (confirm, a quantity or a p
 "Later" never waits past the tank: given ``ask_by`` (the last day to ask again and still
 bring a drop in time, ``ask_again_by``), a snooze that would ask again after it asks on
 that day instead (tomorrow at the soonest), and the answer, ``snoozed_soon``, says the
-tank may run low before the day they had in mind.
+tank may run low before the day they had in mind. (The caller gives ``ask_by`` for the
+first offer of a cycle only: a "later" to the re-ask waits as long as it says.)
 """
 
 from __future__ import annotations

@@ -174,8 +174,11 @@ LEVEL_WORDS = (
               "(?:very |pretty )?low|not much(?: left)?|a (?:little|bit) left|very little|"
               "last bit|last one")), 0.1),
     (_c(r"(?:都|已經|全部)?沒(?:有)? ?了|用完了|吃完了|用光了?|吃光了?|空了|見底了?|一點都沒有?|"
-        + _en("empty|ran out|have run out|has run out|all out|(?:we are|were|we re|im|i am|i m) "
-              "out(?! of town| of the country| this| till| until| for| today| tonight| next)|"
+        + _en("empty|ran out|have run out|has run out|all out|"
+              # "we're out" (folded to "were out"), but not "we were out when you came",
+              # "we're out of town": nothing but thanks may follow
+              r"(?:we are|(?<!we )were|we re|im|i am|i m) out(?: of)?(?: now| already)?"
+              r"(?!\s*(?!(?:please|pls|plz|thanks|thank|thx|ty)\b)[a-z0-9])|"
               "out of (?:it|stock)|all gone|none left|nothing left|used up|finished|"
               "no more")), 0.0),
     (_c(r"快滿|" + _en("almost full|nearly full|mostly full")), 0.9),

@@ -242,6 +242,20 @@ def test_later_past_the_tank_asks_again_in_time_and_says_when_it_may_run_out(
     assert "週二(12/1)" in answer.body and "週五(11/27)" in answer.body
 
 
+def test_later_to_the_re_ask_waits_as_long_as_it_says(session, shop, tank, phone):
+    session.add(TankForecast(tank_id=tank.id, shop_id=shop.id, customer_id=tank.customer_id,
+                             product_id=tank.product_id, capacity=40.0, prior_mean=0.5,
+                             prior_sd=0.1, level_now=4.0, order_by=date(2026, 11, 29),
+                             runout_p50=date(2026, 12, 1)))
+    proposal = propose(session, tank)
+    proposal.cycle_key += "#2"  # asked again after an earlier "later": once a cycle
+
+    phone.text("下週再送")
+
+    assert proposal.snoozed_until == date(2026, 12, 1)  # a week, as they said
+    assert "再跟您確認" in phone.outbox()[0].body and "用完" not in phone.outbox()[0].body
+
+
 def test_naming_another_product_books_it_and_remembers_the_preference(session, shop, tank,
                                                                      phone, customer):
     water = get_product(session=session, shop_id=shop.id, key="water")

@@ -56,10 +56,21 @@ def test_a_drop_already_coming_tomorrow_stays_and_a_no_then_cancels_it(session, 
     assert proposal.state is ProposalState.DECLINED and planned(session) == []
 
 
-def test_a_drop_booked_for_today_stays_today(session, tank, phone):
+def test_a_drop_booked_for_today_stays_as_it_is(session, tank, phone):
     proposal = propose(session, tank, drop_on=date(2026, 11, 24), state=ProposalState.BOOKED)
     phone.text("沒米了")
-    assert proposal.drop_on == date(2026, 11, 24) and proposal.quantity == 40
+    assert proposal.drop_on == date(2026, 11, 24) and proposal.quantity == 10  # on the van
+
+
+def test_a_drop_booked_inside_a_hold_moves_to_the_first_day_back(session, customer, tank,
+                                                                  phone):
+    proposal = propose(session, tank, drop_on=THURSDAY, state=ProposalState.BOOKED)
+    add_hold(session=session, customer=customer, hold_in=HoldCreate(
+        kind=HoldKind.NO_DELIVERY, start_date=WEDNESDAY, end_date=THURSDAY))  # after booking
+
+    phone.text("沒米了")
+
+    assert proposal.drop_on == date(2026, 11, 27)
 
 
 def test_the_owners_planned_drop_moves_to_tomorrow_and_nothing_is_booked_twice(

@@ -295,6 +295,10 @@ ROWS = [
     r("we're out now", "level", level=0.0),
     r("we're out of town", "unknown"),  # away, not empty: "we're out" would rush a drop
     r("we are out this week", "unknown"),
+    r("sorry we were out when you came", "unknown"),  # not home, not empty
+    r("we were out yesterday", "unknown"),
+    r("we're out visiting family", "unknown"),
+    r("we're out!", "level", level=0.0),
     r("still full", "level", level=1.0),
     r("還有一半", "level", level=0.5),
     r("还有一半", "level", level=0.5),
