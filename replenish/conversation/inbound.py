@@ -54,7 +54,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from replenish.conversation.lookup import CustomerTanks, InboundLookup
-from replenish.conversation.rules import drop_day, loyalty_count, loyalty_note
+from replenish.conversation.rules import drop_day, first_offer, loyalty_count, loyalty_note
 from replenish.conversation.rush import rush
 from replenish.conversation.texts import message_text, send_after, window_text
 from replenish.core.conversation import Outcome, ProposalState, TankRoom, answer, ask_again_by
@@ -144,7 +144,7 @@ def apply_claimed(*, session: Session, inbound: InboundMessage, now: datetime,
     tanks = _customer_tanks(lookup, customer, products, row)
     offer = _offer(row, customer, products, tanks, today)
     forecast = None if row is None else tanks.forecast.get(row.tank_id)
-    first_ask = row is not None and "#" not in row.cycle_key  # a re-ask snoozes as asked
+    first_ask = row is not None and first_offer(row)  # a re-ask snoozes as asked
     outcome = answer(offer, reply, rooms=tanks.rooms, today=today,
                      snooze_days=settings.conversation.snooze_days,
                      jin_kg=0.5 if shop.region == "CN" else 0.6,

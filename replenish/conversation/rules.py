@@ -56,6 +56,7 @@ __all__ = [
     "customer_area",
     "delivered_since",
     "drop_day",
+    "first_offer",
     "loyalty_count",
     "loyalty_note",
     "overtaken",
@@ -112,6 +113,12 @@ def asks_this_week(*, session: Session, customer_id: int, send_at: datetime) -> 
     return int(session.exec(statement).one())
 
 
+def first_offer(proposal: Proposal) -> bool:
+    """Whether ``proposal`` is its cycle's first offer: a re-ask's key ends ``#<n>``
+    (``outgoing.new_cycle_key``)."""
+    return "#" not in proposal.cycle_key
+
+
 def promised_ask(*, session: Session, tank_id: int, ask_day: date) -> bool:
     """Whether the tank's latest proposal is a snooze that came due within the 7 days
     before ``ask_day``: the customer said "later" and was told which day we would ask
@@ -120,7 +127,7 @@ def promised_ask(*, session: Session, tank_id: int, ask_day: date) -> bool:
     latest = session.exec(select(Proposal).where(Proposal.tank_id == tank_id)
                           .order_by(col(Proposal.id).desc()).limit(1)).first()
     return (latest is not None and latest.state is ProposalState.CANCELLED
-            and latest.snoozed_until is not None and "#" not in latest.cycle_key
+            and latest.snoozed_until is not None and first_offer(latest)
             and ask_day - timedelta(days=7) < latest.snoozed_until <= ask_day)
 
 
