@@ -131,6 +131,7 @@ def _plan_json(session: Session, shop_id: int, day: date, cfg: Settings,
             "unit": line.product.unit.value, "tank": line.tank.label or line.tank.shape.value,
             "notes": line.customer.notes, "free": line.loyalty_free,
             "status": line.stop.status.value,
+            "expected_level": line.expected and round(line.expected, 1),
         } for line in route_sheet(session=session, route=route, settings=cfg)]
         routes.append({
             "courier_id": who.id, "courier": who.name, "stops": stops, "km": route.km,
@@ -178,6 +179,9 @@ def _print_sheet(out: dict[str, Any]) -> None:
                        f"{s['phone']}{free}\n    {s['address'] or '-'}\n"
                        f"    bring {s['quantity']:g} {s['unit']} {s['product']} · tank: "
                        f"{s['tank']}" + (f"\n    note: {s['notes']}" if s["notes"] else "")
+                       + (f"\n    expected about {s['expected_level']:g} {s['unit']} left; "
+                          "much more: ask if they were away"
+                          if s["expected_level"] is not None else "")
                        + "\n    empty the old rice, wipe the tank, pour in the new, put the "
                        "old on top\n    [ ] delivered ____  level before ____ cm  "
-                       "[ ] not home  [ ] refused\n")
+                       "days away ____  [ ] not home  [ ] refused\n")

@@ -85,7 +85,7 @@ from replenish.db.queries import (
 from replenish.db.queries.inbound import mark_inbound_handled, store_inbound
 from replenish.db.queries.proposals import call_list, open_proposal
 from replenish.db.queries.records import add_drop
-from replenish.db.queries.routes import complete_stop
+from replenish.db.queries.routes import complete_stop, expected_at_door, last_level_day
 from replenish.settings import Settings
 from replenish.sim.people import (
     AnswerKind,
@@ -108,6 +108,8 @@ REMINDER_HOURS = (8, 10, 12, 14, 16, 18, 20)  # the reminder job's passes (hourl
 QUIET = ("stop", "reply", "out", "trace")  # steps after which the outbox is not looked at
 SHOP_PHONE = "+886900000000"
 OUT_WORDS = ("沒米了", "米吃完了", "家裡沒米了")  # what a family texts when the rice ran out
+ASK_AWAY_ABOVE = 0.1  # the courier asks "were you away?" when the tank is this much fuller
+SIGN_UP_HOUR = 10  # the shop registers the town the day before the run, mid-morning
 
 
 class Policy(StrEnum):
@@ -226,16 +228,24 @@ class _Town:
         self.phoned = 0
         self.texts_in = 0
         self.out_texts = 0  # "we're out" texts the families sent
+        self.away_told = 0  # stops at which the family told the courier of days away
         upgrade_database(url)
         self.engine = shared_engine(url)
         self.tz = ZoneInfo(self.settings.shop.timezone)
+        signed_up = config.start - timedelta(days=1)
         town = register_town(
             self.engine, people=self.people, settings=self.settings, couriers=config.couriers,
             modes=config.modes,
-            registered=datetime.combine(config.start - timedelta(days=1), time(10), self.tz))
+            registered=datetime.combine(signed_up, time(SIGN_UP_HOUR), self.tz))
         self.shop_id, self.rice_id, self.members = town.shop_id, town.rice_id, town.members
         self.kitchens = {cid: m.kitchen for cid, m in self.members.items()}
         self.house_of = {cid: m.home for cid, m in self.members.items()}
+        for customer_id, kitchen in self.kitchens.items():  # the sign-up reading was taken
+            # mid-morning: the family eats the rest of that day before the run's first
+            kitchen.begin_at(signed_up, daily_use(self.house_of[customer_id], signed_up,
+                                                  country=config.country, params=self.params),
+                             SIGN_UP_HOUR)
+            kitchen.end_day()
         self.tank_of = {cid: m.tank_id for cid, m in self.members.items()}
         self.traces = [Trace(m.home.id, cid, m.kitchen.tank.capacity)
                        for cid, m in list(self.members.items())[:config.traces]]
@@ -509,15 +519,37 @@ class _Town:
                                   now=now, settings=self.settings,
                                   submission_key=f"sim:{stop_id}", note="still full")
                 else:
+                    away = self._away_told(session, drop, level, now)
                     kitchen.pour(hour, quantity)
                     complete_stop(session=session, stop=stop, status=StopStatus.DELIVERED,
                                   now=now, settings=self.settings,
                                   submission_key=f"sim:{stop_id}", quantity=quantity,
-                                  depth_before_cm=depth)
+                                  depth_before_cm=depth, away_days=away)
                     for trace in self.traces:
                         if trace.customer_id == stop.customer_id:
                             trace.drops.append((local.date(), quantity))
             session.commit()
+
+    def _away_told(self, session: Session, drop: Drop, level: float,
+                   now: datetime) -> int | None:
+        """What the family says when the courier asks "were you away?": the courier asks
+        when the tank is fuller than the sheet expected by a tenth of it or more, and the
+        family counts its days away since the shop last saw the level (honestly)."""
+        tank = session.get(Tank, drop.tank_id)
+        assert tank is not None
+        expected = expected_at_door(session.get(TankForecast, drop.tank_id), now)
+        capacity = self.kitchens[tank.customer_id].tank.capacity
+        if expected is None or level < expected + ASK_AWAY_ABOVE * capacity:
+            return None
+        since = last_level_day(session, tank, now, self.tz)  # the last visit or text
+        if since is None:
+            return None
+        today = now.astimezone(self.tz).date()
+        home = self.house_of[tank.customer_id]
+        days = sum(1 for i in range(1, (today - since).days) if home.is_away(
+            since + timedelta(days=i)))
+        self.away_told += days > 0
+        return days or None
 
     # --- the report -----------------------------------------------------------------------
 
@@ -604,6 +636,7 @@ class _Town:
             "courier_link_texts": courier_texts,
             "texts_received": self.texts_in,
             "out_texts": self.out_texts,
+            "away_told_at_door": self.away_told,
             "proposals": proposals,
             "unanswered_prompts": self.unanswered,
             "owner_calls_booked": self.phoned,

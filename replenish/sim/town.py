@@ -92,6 +92,12 @@ class Kitchen:
     def begin_day(self, day: date, use: float) -> None:
         self._day, self._use, self._start, self._at, self._short = day, use, self.level, 0.0, 0.0
 
+    def begin_at(self, day: date, use: float, hour: float) -> None:
+        """Begin on ``day`` part-way, at ``hour``: the level is as of then (the shop's
+        sign-up reading), and only the rest of the day's use is still to come."""
+        self.begin_day(day, use)
+        self._at = day_fraction(hour)
+
     def _run_to(self, hour: float) -> None:
         f = max(day_fraction(hour), self._at)
         used = self._use * (f - self._at)

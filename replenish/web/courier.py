@@ -62,8 +62,15 @@ def _page(engine: Engine, settings: Settings, token: str, now: datetime,
         lines = route_sheet(session=session, route=route, settings=settings)
         stops = []
         for line in lines:
-            capacity = geometry_of(line.tank).capacity(
-                units_per_litre=line.product.units_per_litre)
+            geometry = geometry_of(line.tank)
+            per_litre = line.product.units_per_litre
+            capacity = geometry.capacity(units_per_litre=per_litre)
+            expected = None
+            if line.expected is not None:
+                level = min(line.expected, capacity)
+                expected = (f"{geometry.depth_from_level(level, units_per_litre=per_litre):.0f} cm"
+                            if line.tank.height_cm is not None
+                            else f"{level:.0f} {line.product.unit.value}")
             stops.append({
                 "line": line, "key": secrets.token_urlsafe(12),
                 "arrive": line.stop.arrive_at and line.stop.arrive_at.astimezone(tz),
@@ -72,6 +79,7 @@ def _page(engine: Engine, settings: Settings, token: str, now: datetime,
                         f"{line.customer.lat},{line.customer.lon}")
                 if line.customer.lat is not None else None,
                 "capacity": capacity, "measurable": line.tank.height_cm is not None,
+                "expected": expected,
                 "error": (errors or {}).get(line.stop.id or 0),
             })
         done = sum(1 for s in lines if s.stop.status is not StopStatus.PENDING)
@@ -100,6 +108,16 @@ def _number(form: dict[str, str], name: str) -> float | None:
     return value
 
 
+def _days(form: dict[str, str], name: str) -> int | None:
+    text = (form.get(name) or "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise ValueError(f"{name.replace('_', ' ')}: {text!r} is not a whole number of days; "
+                         "leave it empty if they were home")
+    return int(text)
+
+
 def _record(engine: Engine, settings: Settings, token: str, stop_id: int,
             form: dict[str, str], now: datetime) -> str | None:
     """Record the form; an error message for the courier, or None when saved."""
@@ -119,7 +137,8 @@ def _record(engine: Engine, settings: Settings, token: str, stop_id: int,
                 quantity=_number(form, "quantity") if status is StopStatus.DELIVERED else None,
                 depth_before_cm=level if unit == "cm" else None,
                 level_before=level if unit != "cm" else None,
-                note=(form.get("note") or "").strip()[:500])
+                note=(form.get("note") or "").strip()[:500],
+                away_days=_days(form, "away_days"))
         except ValueError as error:
             session.rollback()
             return str(error).replace("depth_before_cm", "level (cm)").replace(

@@ -205,6 +205,75 @@ def test_a_delivered_stop_brings_that_tanks_forecast_up_to_date_at_once(session,
     assert session.get(TankForecast, lin.tank_id).computed_at == before_lin  # only hers
 
 
+def test_days_away_told_at_the_door_are_held_before_the_drop_is_learned(session, settings):
+    from replenish.core.types import HoldKind
+    from replenish.db.models import Hold, HouseholdChangeCreate, TankForecast
+    from replenish.db.queries import record_household_change
+    from replenish.db.queries.nightly import refresh_forecasts
+
+    shop, _, drops = build_town(session, settings)  # levels read on Monday, Nov 30
+    for customer in session.exec(select(Customer)).all():
+        record_household_change(session=session, customer=customer, change_in=(
+            HouseholdChangeCreate(effective_date=date(2026, 1, 1), adults=2)))
+    refresh_forecasts(session=session, shop=shop, now=WEDNESDAY_17, settings=settings)
+    build(session, shop, settings)
+    wang = session.get(Drop, drops["Mrs. Wang"].id)
+    stop = next(s for s in stops_of(session) if s.drop_id == wang.id)
+
+    with pytest.raises(ValueError, match="days away: 3 is more than the 2 days .* at most 2"):
+        complete_stop(session=session, stop=stop, status=StopStatus.DELIVERED,
+                      now=THURSDAY_10, settings=settings, quantity=20, level_before=28,
+                      away_days=3)
+    assert session.exec(select(Hold)).all() == []
+
+    complete_stop(session=session, stop=stop, status=StopStatus.DELIVERED, now=THURSDAY_10,
+                  settings=settings, quantity=20, level_before=28, away_days=2)
+
+    [hold] = session.exec(select(Hold)).all()
+    assert (hold.kind, hold.start_date, hold.end_date) == (
+        HoldKind.AWAY, date(2026, 12, 1), date(2026, 12, 2))
+    assert hold.customer_id == session.get(Tank, wang.tank_id).customer_id
+    assert "told the courier" in hold.note
+    row = session.get(TankForecast, wang.tank_id)
+    assert not row.stale and row.computed_at == THURSDAY_10  # refolded with the hold
+
+
+def test_the_level_expected_at_the_door_is_the_last_forecast_less_its_pace_since():
+    from replenish.db.models import TankForecast
+    from replenish.db.queries.routes import expected_at_door
+
+    row = TankForecast(tank_id=1, shop_id=1, customer_id=1, product_id=1, capacity=40,
+                       prior_mean=1, prior_sd=0.35, level_now=20.0, rate=1.5,
+                       computed_at=WEDNESDAY_17)
+    assert expected_at_door(row, WEDNESDAY_17 + timedelta(days=2)) == pytest.approx(17.0)
+    assert expected_at_door(row, WEDNESDAY_17 - timedelta(days=1)) == 20.0
+    assert expected_at_door(row, WEDNESDAY_17 + timedelta(days=30)) == 0.0
+    assert expected_at_door(row, None) == 20.0
+    assert expected_at_door(None, WEDNESDAY_17) is None
+    row.level_now = None
+    assert expected_at_door(row, WEDNESDAY_17) is None
+
+
+def test_the_sheet_gives_each_door_the_level_the_forecast_expects(session, settings):
+    from replenish.db.models import HouseholdChangeCreate, TankForecast
+    from replenish.db.queries import record_household_change
+    from replenish.db.queries.nightly import refresh_forecasts
+
+    shop, _, drops = build_town(session, settings)
+    for customer in session.exec(select(Customer)).all():
+        record_household_change(session=session, customer=customer, change_in=(
+            HouseholdChangeCreate(effective_date=date(2026, 1, 1), adults=2)))
+    refresh_forecasts(session=session, shop=shop, now=WEDNESDAY_17, settings=settings)
+    build(session, shop, settings)
+    route = session.exec(select(Route).order_by(Route.id)).first()
+
+    for line in route_sheet(session=session, route=route, settings=settings):
+        row = session.get(TankForecast, line.tank.id)
+        days = (line.stop.arrive_at - WEDNESDAY_17).total_seconds() / 86400
+        assert line.expected == pytest.approx(row.level_now - row.rate * days)
+        assert 0 < line.expected < 30  # 30 kg read on Monday, eaten since
+
+
 def test_a_drop_cancelled_while_the_solver_ran_is_left_off_the_routes(session, settings):
     shop, _, drops = build_town(session, settings)
     day_in = day_input(session=session, shop=shop, day=THURSDAY, settings=settings)

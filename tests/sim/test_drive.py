@@ -10,8 +10,17 @@ from typer.testing import CliRunner
 from replenish.cli import app
 from replenish.core.types import DropStatus
 from replenish.db import make_engine
-from replenish.db.models import Drop, InboundMessage, MessageKind, OutboundMessage, RouteStop
+from replenish.db.models import (
+    Customer,
+    Drop,
+    Hold,
+    InboundMessage,
+    MessageKind,
+    OutboundMessage,
+    RouteStop,
+)
 from replenish.sim.drive import Policy, SimConfig, simulate
+from replenish.sim.people import make_households
 
 SMALL = {"households": 16, "days": 21, "seed": 3, "solver_iterations": 50,
          "start": date(2027, 3, 1)}
@@ -76,6 +85,27 @@ def test_a_family_that_runs_out_texts_the_shop_and_has_rice_within_two_days(
     assert rushed > 0  # "sorry! we'll bring it tomorrow"
     # the day it ran out, the day of the text, and the morning of the drop at most
     assert metrics["runout_household_days"] <= 3 * metrics["runouts"]
+
+
+def test_a_family_back_from_a_trip_tells_the_courier_and_the_days_are_held(backend, settings):
+    url = backend.new_database()
+    config = SimConfig(**SMALL | {"households": 30, "days": 60}, database_url=url)
+    metrics = simulate(config, settings=settings).metrics
+    trips = {f"Household {h.id}": sum((end - start).days + 1 for start, end in h.away)
+             for h in make_households(30, seed=config.seed, start=config.start, days=60)}
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            told = session.exec(select(Customer.name, Hold.start_date, Hold.end_date).join(
+                Customer, col(Customer.id) == col(Hold.customer_id)).where(
+                col(Hold.note).contains("told the courier"))).all()
+    finally:
+        engine.dispose()
+    assert metrics["away_told_at_door"] > 0 and told
+    held: dict[str, int] = {}
+    for name, start, end in told:
+        held[name] = held.get(name, 0) + (end - start).days + 1
+    assert all(0 < days <= trips[name] for name, days in held.items())  # never more than away
 
 
 def test_a_reactive_shop_lets_every_family_run_dry_before_it_brings_rice(backend, settings):

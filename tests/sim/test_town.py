@@ -32,6 +32,14 @@ def test_a_drop_before_the_tank_is_empty_prevents_the_run_out_and_records_the_le
     assert abs(kitchen.level - (0.6 + 10.0 - 1.2)) < 1e-9
 
 
+def test_a_kitchen_begun_at_ten_still_eats_the_rest_of_that_day():
+    kitchen = Kitchen(TANK, level=10.0)  # the level the shop saw at sign-up, 10:00
+    kitchen.begin_at(DAY, use=1.6, hour=10.0)
+    assert kitchen.level_at(10.0) == 10.0
+    kitchen.end_day()
+    assert abs(kitchen.level - (10.0 - 0.75 * 1.6)) < 1e-9
+
+
 def test_a_pour_stops_at_the_rim():
     kitchen = Kitchen(TANK, level=TANK.capacity - 3)
     kitchen.begin_day(DAY, use=0.0)

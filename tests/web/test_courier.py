@@ -1,19 +1,21 @@
 """The courier's page: a signed link opens one route; each stop is recorded once."""
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from jobs.routes import build_day, route_url
 from replenish.core.types import DropStatus
-from replenish.db.models import Drop, MessageKind, OutboundMessage, Route, RouteStop
+from replenish.db.models import Drop, Hold, MessageKind, OutboundMessage, Route, RouteStop
 from replenish.db.queries.secrets import signing_key
 from replenish.web.app import create_app
 from replenish.web.links import RouteLink, sign_link
 from tests.jobs.conftest import database  # noqa: F401  (a fresh database per test)
-from tests.routes.town import THURSDAY, WEDNESDAY_17, build_town, fast
+from tests.routes.town import THURSDAY, THURSDAY_10, WEDNESDAY_17, build_town, fast
 
 
 @pytest.fixture
@@ -98,6 +100,52 @@ def test_a_bad_number_is_named_and_nothing_is_recorded(town):
     assert "quantity: &#39;ten&#39; is not a number" in response.text
     with Session(database.engine) as session:
         assert session.get(Drop, stop.drop_id).status is DropStatus.PLANNED
+
+
+def test_days_away_must_be_a_whole_number_and_nothing_is_recorded_otherwise(town):
+    client, routes, links, stops, _, database = town  # noqa: F811
+    stop = stops[routes[0].id][0]
+    response = client.post(f"{path(links[0])}/stops/{stop.id}", data={
+        "key": "k-10", "status": "delivered", "quantity": "18", "level": "12",
+        "level_unit": "cm", "away_days": "a week"})
+    assert response.status_code == 400
+    assert "away days: &#39;a week&#39; is not a whole number of days" in response.text
+    with Session(database.engine) as session:
+        assert session.get(Drop, stop.drop_id).status is DropStatus.PLANNED
+
+
+def test_days_away_told_at_the_door_become_a_hold(town):
+    client, routes, _, stops, key, database = town  # noqa: F811
+    stop = stops[routes[0].id][0]
+    link = sign_link(RouteLink(routes[0].id, routes[0].courier_id,
+                               THURSDAY_10 + timedelta(hours=8)), key=key)
+    with time_machine.travel(THURSDAY_10, tick=False):  # the levels were read on Monday
+        response = client.post(f"/courier/{link}/stops/{stop.id}", data={
+            "key": "k-11", "status": "delivered", "quantity": "18", "level": "30",
+            "level_unit": "cm", "away_days": "2"}, follow_redirects=False)
+    assert response.status_code == 303
+    with Session(database.engine) as session:
+        [hold] = session.exec(select(Hold)).all()
+        assert (hold.start_date, hold.end_date) == (date(2026, 12, 1), date(2026, 12, 2))
+
+
+def test_each_stop_shows_the_level_the_forecast_expects_there(town):
+    from replenish.db.models import Customer, HouseholdChangeCreate, Shop
+    from replenish.db.queries import record_household_change
+    from replenish.db.queries.nightly import refresh_forecasts
+
+    client, _, links, _, _, database = town  # noqa: F811
+    before = client.get(path(links[0])).text
+    assert "預計存量" not in before  # no household yet: no forecast
+    with Session(database.engine) as session:
+        for customer in session.exec(select(Customer)).all():
+            record_household_change(session=session, customer=customer, change_in=(
+                HouseholdChangeCreate(effective_date=date(2026, 1, 1), adults=2)))
+        refresh_forecasts(session=session, shop=session.exec(select(Shop)).one(),
+                          now=WEDNESDAY_17, settings=client.app.state.settings)
+        session.commit()
+    page = client.get(path(links[0])).text
+    assert re.search(r"預計存量:約 \d+ cm", page)
 
 
 def test_a_stop_of_another_route_cannot_be_recorded_with_this_link(town):

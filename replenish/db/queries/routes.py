@@ -24,13 +24,16 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select
 
 from replenish.conversation.rules import loyalty_count
-from replenish.core.types import DropStatus
+from replenish.core.away import told_away
+from replenish.core.types import DropStatus, HoldKind
 from replenish.core.urgency import runout_chance
 from replenish.db.models import (
     Courier,
     Customer,
     Drop,
+    Hold,
     Product,
+    Reading,
     Route,
     RoutePlan,
     RouteStop,
@@ -39,6 +42,7 @@ from replenish.db.models import (
     Tank,
     TankForecast,
 )
+from replenish.db.queries.forecasts import mark_customer_stale
 from replenish.db.queries.nightly import refresh_forecasts
 from replenish.db.queries.records import complete_drop
 from replenish.db.queries.shop_values import format_time_windows
@@ -265,34 +269,51 @@ class StopLine:
     tank: Tank
     product: Product
     loyalty_free: bool
+    expected: float | None = None  # the level the forecast expects at the door (units)
 
 
 def route_sheet(*, session: Session, route: Route, settings: Settings) -> list[StopLine]:
     """The route's stops in driving order, with the customer, drop, tank and product,
-    and whether this drop is the customer's free one (loyalty)."""
+    whether this drop is the customer's free one (loyalty), and the level the forecast
+    expects at the door (a tank much fuller than that: ask whether they were away)."""
     rows = session.exec(
-        select(RouteStop, Customer, Drop, Tank, Product)
+        select(RouteStop, Customer, Drop, Tank, Product, TankForecast)
         .join(Customer, col(Customer.id) == col(RouteStop.customer_id))
         .join(Drop, col(Drop.id) == col(RouteStop.drop_id))
         .join(Tank, col(Tank.id) == col(Drop.tank_id))
         .join(Product, col(Product.id) == col(Tank.product_id))
+        .join(TankForecast, col(TankForecast.tank_id) == col(Tank.id), isouter=True)
         .where(RouteStop.route_id == route.id).order_by(col(RouteStop.seq))).all()
     return [StopLine(stop, customer, drop, tank, product, stop.status is StopStatus.PENDING
                      and loyalty_count(session=session, customer_id=customer.id or 0,
-                                       settings=settings) is not None)
-            for stop, customer, drop, tank, product in rows]
+                                       settings=settings) is not None,
+                     expected_at_door(forecast, stop.arrive_at))
+            for stop, customer, drop, tank, product, forecast in rows]
+
+
+def expected_at_door(forecast: TankForecast | None, at: datetime | None) -> float | None:
+    """The level the tank's last forecast expects at ``at``: its level then, less its
+    pace for the days since (ignoring holds and holidays: a guide for the courier)."""
+    if forecast is None or forecast.level_now is None or forecast.computed_at is None:
+        return None
+    days = max((at - forecast.computed_at).total_seconds() / 86400, 0.0) if at else 0.0
+    return max(forecast.level_now - (forecast.rate or 0.0) * days, 0.0)
 
 
 def complete_stop(*, session: Session, stop: RouteStop, status: StopStatus, now: datetime,
                   settings: Settings, submission_key: str | None = None,
                   quantity: float | None = None, level_before: float | None = None,
-                  depth_before_cm: float | None = None, note: str = "") -> RouteStop:
+                  depth_before_cm: float | None = None, note: str = "",
+                  away_days: int | None = None) -> RouteStop:
     """Record what the courier did at a door (flush, no commit).
 
     Delivered: the drop is recorded as poured (the amount, the level found before, as an
     amount or a depth converted through the tank), and the forecast learns from it. Not
     at home or refused: the drop is closed so; the next nightly plan asks again. A retry
     of the same submission (same ``submission_key``) returns the stop as recorded.
+    ``away_days``: the days the family says it was away since the tank's last level,
+    held (``core.away.told_away``) before the drop is learned, so that a trip nobody
+    told the shop of is not learned as slow eating.
     """
     if submission_key is not None:
         done = session.exec(select(RouteStop).where(
@@ -312,6 +333,8 @@ def complete_stop(*, session: Session, stop: RouteStop, status: StopStatus, now:
     product = session.get(Product, tank.product_id)
     assert product is not None
     route = session.get(Route, stop.route_id)
+    if away_days:
+        _hold_told_away(session, tank, away_days, now)
     complete_drop(session=session, drop=drop, tank=tank, product=product,
                   status=DropStatus(status.value), settings=settings, at=now,
                   quantity=quantity, level_before=level_before,
@@ -331,3 +354,41 @@ def complete_stop(*, session: Session, stop: RouteStop, status: StopStatus, now:
     refreshed = session.get(RouteStop, stop.id)
     assert refreshed is not None
     return refreshed
+
+
+def last_level_day(session: Session, tank: Tank, now: datetime, tz: ZoneInfo) -> date | None:
+    """The local day of the tank's last known level (its last reading or delivery up to
+    ``now``): where the interval that days away fall in begins."""
+    last_reading = session.exec(select(Reading.at).where(
+        Reading.tank_id == tank.id, col(Reading.at) <= now)
+        .order_by(col(Reading.at).desc()).limit(1)).first()
+    last_drop = session.exec(select(Drop.at).where(
+        Drop.tank_id == tank.id, Drop.status == DropStatus.DELIVERED, col(Drop.at) <= now)
+        .order_by(col(Drop.at).desc()).limit(1)).first()
+    known = [t for t in (last_reading, last_drop) if t is not None]
+    return max(known).astimezone(tz).date() if known else None
+
+
+def _hold_told_away(session: Session, tank: Tank, days: int, now: datetime) -> None:
+    """Hold the days away the family told the courier of, between the tank's last level
+    and today, on top of the holds the shop already has."""
+    shop = session.get(Shop, tank.shop_id)
+    assert shop is not None
+    tz = ZoneInfo(shop.timezone)
+    since = last_level_day(session, tank, now, tz)
+    if since is None:
+        return  # no level yet: no interval the days could be in
+    today = now.astimezone(tz).date()
+    holds = session.exec(select(Hold).where(Hold.customer_id == tank.customer_id,
+                                            col(Hold.end_date) > since,
+                                            col(Hold.start_date) < today)).all()
+    held = [(h.start_date, h.end_date) for h in holds if h.kind is not HoldKind.NO_DELIVERY]
+    ranges = told_away(days, since=since, visit=today, held=held)
+    for start, end in ranges:
+        session.add(Hold(shop_id=tank.shop_id, customer_id=tank.customer_id,
+                         kind=HoldKind.AWAY, start_date=start, end_date=end,
+                         note=f"told the courier on {today.isoformat()}: away {days} days "
+                              "since the last delivery"))
+    if ranges:
+        session.flush()
+        mark_customer_stale(session=session, customer_id=tank.customer_id)
