@@ -131,7 +131,8 @@ def _plan_json(session: Session, shop_id: int, day: date, cfg: Settings,
             "unit": line.product.unit.value, "tank": line.tank.label or line.tank.shape.value,
             "notes": line.customer.notes, "free": line.loyalty_free,
             "status": line.stop.status.value,
-            "expected_level": line.expected and round(line.expected, 1),
+            "expected_level": None if line.expected is None else round(line.expected, 1),
+            "away_since": line.since and line.since.isoformat(),
         } for line in route_sheet(session=session, route=route, settings=cfg)]
         routes.append({
             "courier_id": who.id, "courier": who.name, "stops": stops, "km": route.km,
@@ -180,8 +181,9 @@ def _print_sheet(out: dict[str, Any]) -> None:
                        f"    bring {s['quantity']:g} {s['unit']} {s['product']} · tank: "
                        f"{s['tank']}" + (f"\n    note: {s['notes']}" if s["notes"] else "")
                        + (f"\n    expected about {s['expected_level']:g} {s['unit']} left; "
-                          "much more: ask if they were away"
-                          if s["expected_level"] is not None else "")
+                          f"much more: ask how many days they were away since "
+                          f"{s['away_since']}" if s["expected_level"] is not None
+                          and s["away_since"] else "")
                        + "\n    empty the old rice, wipe the tank, pour in the new, put the "
                        "old on top\n    [ ] delivered ____  level before ____ cm  "
-                       "days away ____  [ ] not home  [ ] refused\n")
+                       "[ ] not home  [ ] refused\n")

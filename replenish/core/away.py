@@ -2,11 +2,12 @@
 
 A trip nobody told the shop of looks just like slow eating: the tank is fuller than the
 forecast expected, and the pace learned from it is too slow, so the next drop comes
-late. The courier can ask at the door ("were you away since the last delivery?"), and
-the answer is a number of days, not dates. ``told_away`` places them: on the latest
-days before the visit that no hold covers yet. Where in the interval they fall matters
-little to the forecast, which learns from the interval's consumption days (the same
-wherever the days are); days the shop already held count toward the answer.
+late. The courier can ask at the door ("were you away since <the day of the last
+visit>?"; the sheet shows that day), and the answer is a number of days, not dates.
+``told_away`` places them on the latest days before the visit that no hold covers yet.
+Where in the interval they fall matters little to the forecast, which learns from the
+interval's consumption days (the same wherever the days are; a household change inside
+the interval is the exception); days the shop already held count toward the answer.
 
 Pure: no database, no clock.
 """
@@ -36,7 +37,7 @@ def told_away(days: int, *, since: date, visit: date,
     if days > len(span):
         raise ValueError(
             f"days away: {days} is more than the {len(span)} days between the last "
-            f"delivery on {since.isoformat()} and today; give at most {len(span)}")
+            f"visit on {since.isoformat()} and today; give at most {len(span)}")
     free = [d for d in span if not any(start <= d <= end for start, end in held)]
     extra = days - (len(span) - len(free))
     chosen = sorted(free[len(free) - extra:]) if extra > 0 else []

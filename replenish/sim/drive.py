@@ -534,17 +534,18 @@ class _Town:
                    now: datetime) -> int | None:
         """What the family says when the courier asks "were you away?": the courier asks
         when the tank is fuller than the sheet expected by a tenth of it or more, and the
-        family counts its days away since the shop last saw the level (honestly)."""
+        family counts its days away since the day the sheet names (the shop's last level
+        before today), honestly."""
         tank = session.get(Tank, drop.tank_id)
         assert tank is not None
         expected = expected_at_door(session.get(TankForecast, drop.tank_id), now)
         capacity = self.kitchens[tank.customer_id].tank.capacity
         if expected is None or level < expected + ASK_AWAY_ABOVE * capacity:
             return None
-        since = last_level_day(session, tank, now, self.tz)  # the last visit or text
+        today = now.astimezone(self.tz).date()
+        since = last_level_day(session, tank, self._at(today, 0), self.tz)  # the sheet's day
         if since is None:
             return None
-        today = now.astimezone(self.tz).date()
         home = self.house_of[tank.customer_id]
         days = sum(1 for i in range(1, (today - since).days) if home.is_away(
             since + timedelta(days=i)))

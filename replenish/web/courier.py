@@ -112,7 +112,7 @@ def _days(form: dict[str, str], name: str) -> int | None:
     text = (form.get(name) or "").strip()
     if not text:
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise ValueError(f"{name.replace('_', ' ')}: {text!r} is not a whole number of days; "
                          "leave it empty if they were home")
     return int(text)
@@ -138,7 +138,8 @@ def _record(engine: Engine, settings: Settings, token: str, stop_id: int,
                 depth_before_cm=level if unit == "cm" else None,
                 level_before=level if unit != "cm" else None,
                 note=(form.get("note") or "").strip()[:500],
-                away_days=_days(form, "away_days"))
+                away_days=_days(form, "away_days") if status is not StopStatus.NOT_HOME
+                else None)
         except ValueError as error:
             session.rollback()
             return str(error).replace("depth_before_cm", "level (cm)").replace(

@@ -47,10 +47,10 @@ def test_routes_are_built_shown_and_printed_for_a_day_with_booked_drops(cli):
     assert table.exit_code == 0 and f"routes for {day}: {plan['planned']} stops" in table.output
     sheet = cli("routes", "show", "--date", day, "--sheet").output
     assert "empty the old rice, wipe the tank" in sheet and "[ ] not home" in sheet
-    assert "days away ____" in sheet
-    expected = [s["expected_level"] for r in plan["routes"] for s in r["stops"]]
-    assert all(e is not None and e >= 0 for e in expected)  # the demo's tanks have forecasts
-    assert f"expected about {expected[0]:g} kg left; much more: ask if they were away" in sheet
+    first = plan["routes"][0]["stops"][0]
+    assert first["expected_level"] >= 0 and first["away_since"] < day  # the demo has levels
+    assert (f"expected about {first['expected_level']:g} kg left; much more: ask how many "
+            f"days they were away since {first['away_since']}") in sheet
 
 
 def test_routes_show_says_how_to_build_a_day_that_has_none(cli):

@@ -220,7 +220,11 @@ def test_days_away_told_at_the_door_are_held_before_the_drop_is_learned(session,
     wang = session.get(Drop, drops["Mrs. Wang"].id)
     stop = next(s for s in stops_of(session) if s.drop_id == wang.id)
 
-    with pytest.raises(ValueError, match="days away: 3 is more than the 2 days .* at most 2"):
+    with pytest.raises(ValueError, match="nobody was home to ask"):
+        complete_stop(session=session, stop=stop, status=StopStatus.NOT_HOME,
+                      now=THURSDAY_10, settings=settings, away_days=1)
+    with pytest.raises(ValueError, match="days away: 3 is more than the 2 days between the "
+                                         "last visit on 2026-11-30 and today; give at most 2"):
         complete_stop(session=session, stop=stop, status=StopStatus.DELIVERED,
                       now=THURSDAY_10, settings=settings, quantity=20, level_before=28,
                       away_days=3)
@@ -236,6 +240,38 @@ def test_days_away_told_at_the_door_are_held_before_the_drop_is_learned(session,
     assert "told the courier" in hold.note
     row = session.get(TankForecast, wang.tank_id)
     assert not row.stale and row.computed_at == THURSDAY_10  # refolded with the hold
+
+
+def test_a_trip_told_at_the_door_is_not_learned_as_slow_eating(session, settings):
+    from replenish.db.models import HouseholdChangeCreate, TankForecast
+    from replenish.db.queries import record_household_change
+    from replenish.db.queries.forecasts import mark_customer_stale
+    from replenish.db.queries.nightly import refresh_forecasts
+
+    shop, _, drops = build_town(session, settings)
+    for reading in session.exec(select(Reading)).all():  # 30 kg seen 40 days before
+        reading.at = THURSDAY_10 - timedelta(days=40)
+        session.add(reading)
+    for customer in session.exec(select(Customer)).all():
+        record_household_change(session=session, customer=customer, change_in=(
+            HouseholdChangeCreate(effective_date=date(2026, 1, 1), adults=2)))
+        mark_customer_stale(session=session, customer_id=customer.id)
+    refresh_forecasts(session=session, shop=shop, now=WEDNESDAY_17, settings=settings)
+    build(session, shop, settings)
+    stops = {name: next(s for s in stops_of(session) if s.drop_id == drops[name].id)
+             for name in ("Mrs. Wang", "Mr. Lin")}
+    prior = session.get(TankForecast, drops["Mr. Lin"].tank_id).prior_mean
+
+    # both ate at the guessed pace on the days they were home; the Wangs were away 10 days
+    for name, away in (("Mrs. Wang", 10), ("Mr. Lin", None)):
+        complete_stop(session=session, stop=stops[name], status=StopStatus.DELIVERED,
+                      now=THURSDAY_10, settings=settings, quantity=20,
+                      level_before=30 - 30 * prior, away_days=away)
+
+    wang = session.get(TankForecast, drops["Mrs. Wang"].tank_id)
+    lin = session.get(TankForecast, drops["Mr. Lin"].tank_id)
+    assert wang.rate == pytest.approx(prior, rel=0.02)  # the trip is not slow eating
+    assert lin.rate < 0.97 * prior  # 30 days' rice over 40 days: learned as slower
 
 
 def test_the_level_expected_at_the_door_is_the_last_forecast_less_its_pace_since():
@@ -272,6 +308,7 @@ def test_the_sheet_gives_each_door_the_level_the_forecast_expects(session, setti
         days = (line.stop.arrive_at - WEDNESDAY_17).total_seconds() / 86400
         assert line.expected == pytest.approx(row.level_now - row.rate * days)
         assert 0 < line.expected < 30  # 30 kg read on Monday, eaten since
+        assert line.since == date(2026, 11, 30)  # "were you away since Monday?"
 
 
 def test_a_drop_cancelled_while_the_solver_ran_is_left_off_the_routes(session, settings):

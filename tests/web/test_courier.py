@@ -110,6 +110,10 @@ def test_days_away_must_be_a_whole_number_and_nothing_is_recorded_otherwise(town
         "level_unit": "cm", "away_days": "a week"})
     assert response.status_code == 400
     assert "away days: &#39;a week&#39; is not a whole number of days" in response.text
+    response = client.post(f"{path(links[0])}/stops/{stop.id}", data={
+        "key": "k-12", "status": "delivered", "quantity": "18", "level": "12",
+        "level_unit": "cm", "away_days": "²"})
+    assert response.status_code == 400 and "is not a whole number of days" in response.text
     with Session(database.engine) as session:
         assert session.get(Drop, stop.drop_id).status is DropStatus.PLANNED
 
@@ -146,6 +150,7 @@ def test_each_stop_shows_the_level_the_forecast_expects_there(town):
         session.commit()
     page = client.get(path(links[0])).text
     assert re.search(r"預計存量:約 \d+ cm", page)
+    assert "2026-11-30 以來外出幾天" in page  # the levels were read on Monday
 
 
 def test_a_stop_of_another_route_cannot_be_recorded_with_this_link(town):

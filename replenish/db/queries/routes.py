@@ -15,7 +15,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,7 @@ from replenish.conversation.rules import loyalty_count
 from replenish.core.away import told_away
 from replenish.core.types import DropStatus, HoldKind
 from replenish.core.urgency import runout_chance
+from replenish.db.history import drop_moment
 from replenish.db.models import (
     Courier,
     Customer,
@@ -270,12 +271,14 @@ class StopLine:
     product: Product
     loyalty_free: bool
     expected: float | None = None  # the level the forecast expects at the door (units)
+    since: date | None = None  # the last level's day: "were you away since then?"
 
 
 def route_sheet(*, session: Session, route: Route, settings: Settings) -> list[StopLine]:
     """The route's stops in driving order, with the customer, drop, tank and product,
-    whether this drop is the customer's free one (loyalty), and the level the forecast
-    expects at the door (a tank much fuller than that: ask whether they were away)."""
+    whether this drop is the customer's free one (loyalty), and, for the stops still to
+    do, the level the forecast expects at the door and the day of the tank's last level
+    (a tank much fuller than expected: ask how many days they were away since then)."""
     rows = session.exec(
         select(RouteStop, Customer, Drop, Tank, Product, TankForecast)
         .join(Customer, col(Customer.id) == col(RouteStop.customer_id))
@@ -284,11 +287,19 @@ def route_sheet(*, session: Session, route: Route, settings: Settings) -> list[S
         .join(Product, col(Product.id) == col(Tank.product_id))
         .join(TankForecast, col(TankForecast.tank_id) == col(Tank.id), isouter=True)
         .where(RouteStop.route_id == route.id).order_by(col(RouteStop.seq))).all()
-    return [StopLine(stop, customer, drop, tank, product, stop.status is StopStatus.PENDING
-                     and loyalty_count(session=session, customer_id=customer.id or 0,
-                                       settings=settings) is not None,
-                     expected_at_door(forecast, stop.arrive_at))
-            for stop, customer, drop, tank, product, forecast in rows]
+    shop = session.get(Shop, route.shop_id)
+    assert shop is not None
+    tz = ZoneInfo(shop.timezone)
+    day_starts = datetime.combine(route.day, time(0), tz)
+    lines = []
+    for stop, customer, drop, tank, product, forecast in rows:
+        pending = stop.status is StopStatus.PENDING
+        lines.append(StopLine(
+            stop, customer, drop, tank, product, pending and loyalty_count(
+                session=session, customer_id=customer.id or 0, settings=settings) is not None,
+            expected_at_door(forecast, stop.arrive_at) if pending else None,
+            last_level_day(session, tank, day_starts, tz) if pending else None))
+    return lines
 
 
 def expected_at_door(forecast: TankForecast | None, at: datetime | None) -> float | None:
@@ -311,8 +322,9 @@ def complete_stop(*, session: Session, stop: RouteStop, status: StopStatus, now:
     amount or a depth converted through the tank), and the forecast learns from it. Not
     at home or refused: the drop is closed so; the next nightly plan asks again. A retry
     of the same submission (same ``submission_key``) returns the stop as recorded.
-    ``away_days``: the days the family says it was away since the tank's last level,
-    held (``core.away.told_away``) before the drop is learned, so that a trip nobody
+    ``away_days`` (delivered or refused: someone was at the door to ask): the days the
+    family says it was away since the tank's last level (``last_level_day``), held
+    (``core.away.told_away``) and the household's tanks refolded, so that a trip nobody
     told the shop of is not learned as slow eating.
     """
     if submission_key is not None:
@@ -333,8 +345,9 @@ def complete_stop(*, session: Session, stop: RouteStop, status: StopStatus, now:
     product = session.get(Product, tank.product_id)
     assert product is not None
     route = session.get(Route, stop.route_id)
-    if away_days:
-        _hold_told_away(session, tank, away_days, now)
+    if away_days and status is StopStatus.NOT_HOME:
+        raise ValueError("days away: nobody was home to ask; leave it empty")
+    away = _days_away(session, tank, away_days, now) if away_days else []  # checked first
     complete_drop(session=session, drop=drop, tank=tank, product=product,
                   status=DropStatus(status.value), settings=settings, at=now,
                   quantity=quantity, level_before=level_before,
@@ -348,47 +361,64 @@ def complete_stop(*, session: Session, stop: RouteStop, status: StopStatus, now:
     session.flush()
     shop = session.get(Shop, stop.shop_id)
     assert shop is not None
+    tank_ids = [tank.id or 0]
+    if away:  # held once the drop is recorded; every tank of the household is refolded
+        _hold_days_away(session, tank, away, away_days or 0,
+                        now.astimezone(ZoneInfo(shop.timezone)).date())
+        tank_ids = [t for t in session.exec(select(Tank.id).where(
+            Tank.customer_id == tank.customer_id)).all() if t is not None]
     # the owner sees the new level and dates now, not after tonight's refresh
     refresh_forecasts(session=session, shop=shop, now=now, settings=settings,
-                      tank_ids=[tank.id or 0])
+                      tank_ids=tank_ids)
     refreshed = session.get(RouteStop, stop.id)
     assert refreshed is not None
     return refreshed
 
 
 def last_level_day(session: Session, tank: Tank, now: datetime, tz: ZoneInfo) -> date | None:
-    """The local day of the tank's last known level (its last reading or delivery up to
-    ``now``): where the interval that days away fall in begins."""
+    """The local day of the tank's last known level up to ``now`` (its last reading, or
+    its last delivery, at noon on its day when no time was recorded, as the forecast
+    takes it): the days away the courier asks about are the days after it."""
     last_reading = session.exec(select(Reading.at).where(
         Reading.tank_id == tank.id, col(Reading.at) <= now)
         .order_by(col(Reading.at).desc()).limit(1)).first()
-    last_drop = session.exec(select(Drop.at).where(
-        Drop.tank_id == tank.id, Drop.status == DropStatus.DELIVERED, col(Drop.at) <= now)
-        .order_by(col(Drop.at).desc()).limit(1)).first()
-    known = [t for t in (last_reading, last_drop) if t is not None]
+    drops = session.exec(select(Drop).where(
+        Drop.tank_id == tank.id, Drop.status == DropStatus.DELIVERED,
+        col(Drop.delivered_on) <= now.astimezone(tz).date())
+        .order_by(col(Drop.delivered_on).desc()).limit(5)).all()
+    known = [t for t in (drop_moment(d, tz) for d in drops) if t <= now]
+    if last_reading is not None:
+        known.append(last_reading)
     return max(known).astimezone(tz).date() if known else None
 
 
-def _hold_told_away(session: Session, tank: Tank, days: int, now: datetime) -> None:
-    """Hold the days away the family told the courier of, between the tank's last level
-    and today, on top of the holds the shop already has."""
+def _days_away(session: Session, tank: Tank, days: int,
+               now: datetime) -> list[tuple[date, date]]:
+    """The ranges to hold for the days away the family told the courier of, between
+    the tank's last level and today, on top of the holds the shop already has (raises
+    ValueError, naming the field, for more days than that)."""
     shop = session.get(Shop, tank.shop_id)
     assert shop is not None
     tz = ZoneInfo(shop.timezone)
-    since = last_level_day(session, tank, now, tz)
-    if since is None:
-        return  # no level yet: no interval the days could be in
     today = now.astimezone(tz).date()
+    # the day the sheet asks about: the last level before today (a text this morning
+    # does not shorten the question)
+    since = last_level_day(session, tank, datetime.combine(today, time(0), tz), tz)
+    if since is None:
+        return []  # no level yet: no interval the days could be in
     holds = session.exec(select(Hold).where(Hold.customer_id == tank.customer_id,
                                             col(Hold.end_date) > since,
                                             col(Hold.start_date) < today)).all()
     held = [(h.start_date, h.end_date) for h in holds if h.kind is not HoldKind.NO_DELIVERY]
-    ranges = told_away(days, since=since, visit=today, held=held)
+    return told_away(days, since=since, visit=today, held=held)
+
+
+def _hold_days_away(session: Session, tank: Tank, ranges: list[tuple[date, date]], days: int,
+                    today: date) -> None:
     for start, end in ranges:
         session.add(Hold(shop_id=tank.shop_id, customer_id=tank.customer_id,
                          kind=HoldKind.AWAY, start_date=start, end_date=end,
                          note=f"told the courier on {today.isoformat()}: away {days} days "
-                              "since the last delivery"))
-    if ranges:
-        session.flush()
-        mark_customer_stale(session=session, customer_id=tank.customer_id)
+                              "since the last visit"))
+    session.flush()
+    mark_customer_stale(session=session, customer_id=tank.customer_id)
