@@ -85,6 +85,8 @@ def plan_view(session: Session, *, shop: Shop, day: date, settings: Settings,
             "unit": line.product.unit.value, "tank": line.tank.label or line.tank.shape.value,
             "notes": line.customer.notes, "free": line.loyalty_free,
             "status": line.stop.status.value,
+            "expected": None if line.expected is None else round(line.expected, 1),
+            "since": line.since and line.since.isoformat(),
         } for line in route_sheet(session=session, route=route, settings=settings)]
         link = (route_url(key=key, route=route, now=now or datetime.now(UTC),
                           settings=settings) if key else None)

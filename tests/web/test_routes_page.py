@@ -3,7 +3,7 @@ button that builds the day."""
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -102,6 +102,25 @@ def test_the_print_view_has_one_sheet_per_courier_with_boxes_to_fill(town):
     assert sheets.text.count('<section class="sheet">') == len(_stops_in_order(database.engine))
     assert sheets.text.count('class="door"') == 5
     assert "level before ____ cm" in sheets.text
+
+
+def test_the_print_view_says_what_level_to_expect_and_when_to_ask_about_a_trip(town):
+    from replenish.db.models import HouseholdChangeCreate, Shop
+    from replenish.db.queries import record_household_change
+    from replenish.db.queries.nightly import refresh_forecasts
+
+    client, _, database = town  # noqa: F811
+    assert "were away since" not in client.get(f"/routes/print?day={DAY}").text  # no forecast
+    with Session(database.engine) as session:
+        for customer in session.exec(select(Customer)).all():
+            record_household_change(session=session, customer=customer, change_in=(
+                HouseholdChangeCreate(effective_date=date(2026, 1, 1), adults=2)))
+        refresh_forecasts(session=session, shop=session.exec(select(Shop)).one(),
+                          now=WEDNESDAY_17, settings=client.app.state.settings)
+        session.commit()
+    sheets = client.get(f"/routes/print?day={DAY}").text
+    assert len(re.findall(r"Expected about [\d.]+ kg; much more: ask how many days they were "
+                          r"away since 2026-11-30", sheets)) == 5
 
 
 def test_the_couriers_link_on_the_page_opens_their_route(town):
