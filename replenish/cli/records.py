@@ -21,7 +21,8 @@ from replenish.cli.common import (
 )
 from replenish.core.types import DropStatus, ReadingSource
 from replenish.db.models import Customer, Product, Shop, Tank
-from replenish.db.queries.records import add_drop, add_reading
+from replenish.db.queries.records import add_drop, add_reading, refuse_second_planned
+from replenish.db.queries.tanks import find_drop_by_key
 
 reading_app = typer.Typer(help="Record an observed level of a tank.", no_args_is_help=True)
 drop_app = typer.Typer(help="Record a delivery (a drop) into a tank.", no_args_is_help=True)
@@ -154,6 +155,10 @@ def drop_add(
         with friendly_errors("quantity", "level_before", "depth_before_cm", "level_after"):
             if quantity <= 0:
                 raise ValueError("quantity must be more than 0")
+            if status is DropStatus.PLANNED and (
+                    key is None or find_drop_by_key(session=session, idempotency_key=key) is None):
+                refuse_second_planned(session=session, tank=tank_row,
+                                      today=datetime.now(UTC).astimezone(tz).date())
             drop = add_drop(session=session, tank=tank_row, product=product, delivered_on=day,
                             quantity=quantity, settings=cfg, at=moment,
                             level_before=level_before, depth_before_cm=depth_before_cm,

@@ -51,10 +51,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from replenish.conversation.lookup import CustomerTanks, InboundLookup
-from replenish.conversation.rules import drop_day, first_offer, loyalty_count, loyalty_note
+from replenish.conversation.rules import (
+    drop_day,
+    first_offer,
+    loyalty_count,
+    loyalty_note,
+    planned_drop,
+)
 from replenish.conversation.rush import rush
 from replenish.conversation.texts import message_text, send_after, window_text
 from replenish.core.conversation import Outcome, ProposalState, TankRoom, answer, ask_again_by
@@ -161,6 +167,8 @@ def apply_claimed(*, session: Session, inbound: InboundMessage, now: datetime,
                 row = rushed.row
                 lookup.keep_proposal(row)
 
+    if row is not None:
+        outcome = _take_over_planned(session, lookup, row, outcome, tanks, products, today)
     message, to_inbox = outcome.message, outcome.to_inbox
     if message == "booked" and _plain_yes(row, offer, outcome, settings):
         message = ""  # the offer named all of it: no text back
@@ -230,6 +238,7 @@ def book_by_phone(*, session: Session, proposal: Proposal, now: datetime,
         day, _ = drop_day(session=session, customer_id=row.customer_id,
                           day=today + timedelta(days=1))
         outcome = replace(outcome, proposal=replace(outcome.proposal, drop_on=day))
+    outcome = _take_over_planned(session, lookup, row, outcome, tanks, products, today)
     drop_id = _move_proposal(session, lookup, row, outcome, tanks, products, now=now,
                              settings=settings)
     row.on_call_list = False
@@ -321,6 +330,32 @@ def _plain_yes(row: Proposal | None, offer: Offer, outcome: Outcome,
     return (not outcome.note and offer.drop_on == row.told_on
             and (booked.product, booked.quantity, booked.drop_on)
             == (offer.product, offer.quantity, offer.drop_on))
+
+
+def _take_over_planned(session: Session, lookup: InboundLookup, row: Proposal,
+                       outcome: Outcome, tanks: CustomerTanks, products: Mapping[str, Product],
+                       today: date) -> Outcome:
+    """A booking for a tank the shop has already planned a drop into by hand (one no
+    proposal holds) takes that drop over rather than adding a second: ``row`` points at
+    it, and it comes on the sooner of the two days with the booking's amount (a drop
+    planned for today is on its way: its day and amount stay)."""
+    p = outcome.proposal
+    current = lookup.drop(row.drop_id)
+    if p.state is not ProposalState.BOOKED or (
+            current is not None and current.status in (DropStatus.PLANNED, DropStatus.DELIVERED)):
+        return outcome
+    product, new_tank = products[p.product], tanks.tank.get(p.product)
+    tank_id = (new_tank.id if product.id != row.product_id and new_tank is not None
+               and new_tank.id is not None else row.tank_id)
+    planned = planned_drop(session=session, tank_id=tank_id, since=today)
+    if planned is None or session.exec(select(Proposal.id).where(
+            Proposal.drop_id == planned.id)).first() is not None:
+        return outcome
+    row.drop_id = planned.id
+    lookup.keep_drop(planned)
+    if planned.delivered_on == today:
+        return replace(outcome, proposal=replace(p, drop_on=today, quantity=planned.quantity))
+    return replace(outcome, proposal=replace(p, drop_on=min(p.drop_on, planned.delivered_on)))
 
 
 def _move_proposal(session: Session, lookup: InboundLookup, row: Proposal, outcome: Outcome,

@@ -46,7 +46,7 @@ from replenish.db.models import (
 )
 from replenish.db.queries.customers import get_customer, list_customers
 from replenish.db.queries.forecasts import list_forecasts
-from replenish.db.queries.records import add_drop, add_reading
+from replenish.db.queries.records import add_drop, add_reading, refuse_second_planned
 from replenish.db.queries.tanks import find_drop_by_key
 from replenish.settings import Settings
 from replenish.web.auth import CurrentUser
@@ -301,6 +301,9 @@ def post_drop(customer_id: int, body: DropIn, me: CurrentUser, request: Request,
             response.status_code = 200
             return earlier
     try:
+        if body.status is DropStatus.PLANNED:
+            refuse_second_planned(session=session, tank=tank,
+                                  today=now.astimezone(ZoneInfo(shop.timezone)).date())
         drop = add_drop(session=session, tank=tank, product=product, delivered_on=day,
                         quantity=body.quantity, settings=settings, at=at,
                         level_before=body.level_before, depth_before_cm=body.depth_before_cm,

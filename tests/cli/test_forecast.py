@@ -53,6 +53,16 @@ def test_a_reading_moves_the_forecast_at_once(demo):
     assert after["runout_p50"] <= before["runout_p50"]
 
 
+def test_a_tank_takes_one_planned_drop_at_a_time(demo):
+    args = ("drop", "add", "--customer", "7", "--quantity", "10", "--status", "planned")
+    first = demo(*args, "--date", "2099-01-05", "--json")
+    second = demo(*args, "--date", "2099-01-06")
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 2
+    drop_id = json.loads(first.output)["drop_id"]
+    assert f"already has drop #{drop_id} planned for 2099-01-05" in second.output
+
+
 def test_a_drop_saved_twice_with_one_key_is_recorded_once(demo):
     args = ("drop", "add", "--customer", "7", "--quantity", "10", "--depth-before-cm", "4",
             "--key", "route-1-stop-7", "--json")

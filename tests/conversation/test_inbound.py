@@ -11,6 +11,7 @@ from replenish.core.types import DeliveryMode, DropStatus, Locale, ReadingSource
 from replenish.db.models import Drop, MessageKind, Reading, TankCreate, TankForecast
 from replenish.db.queries import add_tank, get_product
 from replenish.db.queries.inbound import list_inbound
+from replenish.db.queries.records import add_drop
 from tests.conversation.conftest import NOW, THURSDAY, Phone, propose
 
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -107,6 +108,49 @@ def test_a_second_yes_keeps_one_planned_drop(session, tank, phone):
     assert first.drop_id == second.drop_id
     assert session.get(Drop, second.drop_id).quantity == 15
     assert len(drops(session)) == 1
+
+
+def owners_drop(session, shop, tank, settings, day, quantity=20.0):
+    """A drop the shop planned by hand (``replenish drop add --status planned``)."""
+    rice = get_product(session=session, shop_id=shop.id, key="rice")
+    return add_drop(session=session, tank=tank, product=rice, delivered_on=day,
+                    quantity=quantity, settings=settings, status=DropStatus.PLANNED, now=NOW)
+
+
+def test_a_yes_takes_over_the_drop_the_shop_planned_by_hand_on_the_sooner_day(
+        session, shop, tank, phone, settings):
+    proposal = propose(session, tank, told=True)  # "10 kg on Thursday?"
+    owners = owners_drop(session, shop, tank, settings, date(2026, 11, 27))  # Friday, 20 kg
+
+    result = phone.text("好")
+
+    assert result.drop_id == owners.id and proposal.drop_id == owners.id
+    assert drops(session) == [owners]  # one planned drop, not two
+    assert (owners.delivered_on, owners.quantity) == (THURSDAY, 10)  # what was said yes to
+    assert phone.outbox() == []  # the text named all of it
+
+
+def test_a_yes_to_a_later_day_keeps_the_shops_sooner_drop_and_says_so(
+        session, shop, tank, phone, settings):
+    propose(session, tank, drop_on=date(2026, 11, 28), told=True)  # Saturday
+    owners = owners_drop(session, shop, tank, settings, THURSDAY)
+
+    result = phone.text("好")
+
+    assert drops(session) == [owners] and owners.delivered_on == THURSDAY
+    assert result.message == "booked"
+    [confirmation] = phone.outbox()
+    assert "週四(11/26)" in confirmation.body
+
+
+def test_the_owner_booking_by_phone_takes_over_the_drop_planned_by_hand(
+        session, shop, tank, settings):
+    proposal = propose(session, tank)
+    owners = owners_drop(session, shop, tank, settings, date(2026, 11, 27))
+
+    assert book_by_phone(session=session, proposal=proposal, now=NOW,
+                         settings=settings) == owners.id
+    assert drops(session) == [owners]
 
 
 def test_stop_opts_out_with_one_confirmation_and_a_later_yes_queues_nothing(

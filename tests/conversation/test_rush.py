@@ -87,6 +87,20 @@ def test_the_owners_planned_drop_moves_to_tomorrow_and_nothing_is_booked_twice(
     assert "20公斤" in phone.outbox()[0].body
 
 
+def test_out_with_an_offer_open_takes_over_the_shops_planned_drop(
+        session, shop, tank, phone, settings):
+    proposal = propose(session, tank)  # Thursday, not answered yet
+    rice = get_product(session=session, shop_id=shop.id, key="rice")
+    owners = add_drop(session=session, tank=tank, product=rice, delivered_on=SATURDAY,
+                      quantity=20, settings=settings, status=DropStatus.PLANNED, now=NOW)
+
+    result = phone.text("沒米了")
+
+    assert result.message == "rushed" and result.drop_id == owners.id
+    assert planned(session) == [owners] and owners.delivered_on == WEDNESDAY
+    assert proposal.drop_id == owners.id and proposal.state is ProposalState.BOOKED
+
+
 def test_away_tomorrow_the_drop_comes_the_first_day_back(session, customer, tank, phone):
     add_hold(session=session, customer=customer, hold_in=HoldCreate(
         kind=HoldKind.AWAY, start_date=WEDNESDAY, end_date=THURSDAY))

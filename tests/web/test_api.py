@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from jobs.routes import build_day
+from replenish.core.types import DropStatus
 from replenish.db.models import Customer, Drop, Shop, ShopCreate, Tank, TankForecast, User
 from replenish.db.queries import create_shop
 from replenish.db.queries.nightly import refresh_forecasts
@@ -171,6 +172,21 @@ def test_a_drop_posted_twice_with_the_same_key_is_one_row(api):
     assert sum(d["idempotency_key"] == "pos-7731" for d in listed) == 1
     elsewhere = client.post(f"/api/v1/customers/{mine[1]}/drops", json=body, headers=headers)
     assert elsewhere.status_code == 409
+
+
+def test_a_second_planned_drop_for_one_tank_is_refused_naming_the_first(api):
+    client, headers, mine, _, database = api  # noqa: F811
+    body = {"quantity": 12, "status": "planned", "delivered_on": "2099-01-05"}
+    first = client.post(f"/api/v1/customers/{mine[0]}/drops", json=body, headers=headers)
+    second = client.post(f"/api/v1/customers/{mine[0]}/drops",
+                         json=body | {"delivered_on": "2099-01-07"}, headers=headers)
+    assert first.status_code == 201, first.text
+    assert second.status_code == 409
+    assert (f"already has drop #{first.json()['id']} planned for 2099-01-05"
+            in second.json()["detail"])
+    with Session(database.engine) as session:
+        assert len(session.exec(select(Drop).where(Drop.status == DropStatus.PLANNED)).all()) \
+            == 1
 
 
 def test_forecasts_list_every_tank_soonest_first(api):

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from replenish.core.types import DropStatus, ReadingSource
 from replenish.db.columns import utcnow
+from replenish.db.errors import DuplicateError
 from replenish.db.history import geometry_of
 from replenish.db.models import Drop, DropCreate, Product, Reading, ReadingCreate, Shop, Tank
 from replenish.db.queries.forecasts import learn_drop, learn_not_home, learn_reading
@@ -97,6 +98,21 @@ def add_drop(*, session: Session, tank: Tank, product: Product, delivered_on: da
         idempotency_key=idempotency_key, note=note))
     learn_drop(session=session, tank=tank, drop=drop, product=product, settings=settings)
     return drop
+
+
+def refuse_second_planned(*, session: Session, tank: Tank, today: date) -> None:
+    """A tank takes one planned drop at a time: raise DuplicateError (naming the drop
+    already planned) before the shop plans another by hand. The customer's yes to an
+    offer takes over a drop planned by hand instead (``conversation.inbound``)."""
+    planned = session.exec(select(Drop).where(
+        Drop.tank_id == tank.id, Drop.status == DropStatus.PLANNED,
+        col(Drop.delivered_on) >= today).order_by(col(Drop.delivered_on))).first()
+    if planned is not None:
+        raise DuplicateError(
+            f"status: this tank already has drop #{planned.id} planned for "
+            f"{planned.delivered_on.isoformat()} ({planned.quantity:g}); a tank takes one "
+            "planned drop at a time: record that one when it is poured",
+            field="status", existing_id=planned.id)
 
 
 def complete_drop(*, session: Session, drop: Drop, tank: Tank, product: Product,
