@@ -20,8 +20,13 @@ from replenish.cli.common import (
     settings,
 )
 from replenish.core.types import DropStatus, ReadingSource
-from replenish.db.models import Customer, Product, Shop, Tank
-from replenish.db.queries.records import add_drop, add_reading, refuse_second_planned
+from replenish.db.models import Customer, Drop, Product, Shop, Tank
+from replenish.db.queries.records import (
+    add_drop,
+    add_reading,
+    cancel_planned_drop,
+    refuse_second_planned,
+)
 from replenish.db.queries.tanks import find_drop_by_key
 
 reading_app = typer.Typer(help="Record an observed level of a tank.", no_args_is_help=True)
@@ -174,3 +179,37 @@ def drop_add(
                   else f"{out['level_before']:.1f} {out['unit']}")
         typer.echo(f"drop #{out['drop_id']}: {out['quantity']:g} {out['unit']} on "
                    f"{out['delivered_on']} ({out['status']}; level before: {before})")
+
+
+@drop_app.command("cancel")
+def drop_cancel(
+    drop_id: Annotated[int, typer.Argument(help="The planned drop (its number, as `drop add` and `routes show --json` print it).")],
+    note: Annotated[str, typer.Option(help="Why, kept with the drop.")] = "",
+    shop_id: ShopOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Cancel a planned drop (the customer phoned: not this time). A booking's offer is
+    closed with it, and its stop comes off a route not under way yet.
+
+    Examples:
+
+      replenish drop cancel 42 --note "phoned: away until the 20th"
+    """
+    cfg = settings()
+    with database(cfg) as session:
+        shop = current_shop(session, shop_id)
+        drop = session.get(Drop, drop_id)
+        if drop is None or drop.shop_id != shop.id:
+            fail(f"drop {drop_id}: no such drop in this shop; `replenish customer show` "
+                 "lists a customer's drops")
+        with friendly_errors():
+            day = cancel_planned_drop(session=session, drop=drop,
+                                      now=datetime.now(UTC), note=note)
+        out = {"drop_id": drop_id, "status": "cancelled", "off_route_on": day}
+    if as_json:
+        print_json(out)
+    else:
+        typer.echo(f"drop #{drop_id} cancelled")
+        if day is not None:
+            typer.echo(f"it was on the routes for {day}: its stop is off; to re-plan that "
+                       f"day: replenish routes build --date {day}")

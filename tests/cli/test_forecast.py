@@ -63,6 +63,22 @@ def test_a_tank_takes_one_planned_drop_at_a_time(demo):
     assert f"already has drop #{drop_id} planned for 2099-01-05" in second.output
 
 
+def test_a_planned_drop_is_cancelled_once_and_then_another_may_be_planned(demo):
+    args = ("drop", "add", "--customer", "8", "--quantity", "10", "--status", "planned")
+    drop_id = json.loads(demo(*args, "--date", "2099-01-05", "--json").output)["drop_id"]
+
+    cancelled = demo("drop", "cancel", str(drop_id), "--note", "phoned", "--json")
+    again = demo("drop", "cancel", str(drop_id))
+    unknown = demo("drop", "cancel", "999999")
+
+    assert cancelled.exit_code == 0, cancelled.output
+    assert json.loads(cancelled.output) == {"drop_id": drop_id, "status": "cancelled",
+                                            "off_route_on": None}
+    assert again.exit_code == 2 and f"drop {drop_id} is cancelled" in again.output
+    assert unknown.exit_code != 0 and "no such drop in this shop" in unknown.output
+    assert demo(*args, "--date", "2099-01-06").exit_code == 0  # the tank is free again
+
+
 def test_a_drop_saved_twice_with_one_key_is_recorded_once(demo):
     args = ("drop", "add", "--customer", "7", "--quantity", "10", "--depth-before-cm", "4",
             "--key", "route-1-stop-7", "--json")

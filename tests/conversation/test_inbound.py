@@ -153,6 +153,18 @@ def test_the_owner_booking_by_phone_takes_over_the_drop_planned_by_hand(
     assert drops(session) == [owners]
 
 
+def test_cancelling_a_booked_drop_closes_its_offer(session, tank, phone):
+    from replenish.db.queries.records import cancel_planned_drop
+
+    proposal = propose(session, tank)
+    booked = phone.text("好")
+
+    cancel_planned_drop(session=session, drop=session.get(Drop, booked.drop_id), now=NOW)
+
+    assert proposal.state is ProposalState.CANCELLED
+    assert session.get(Drop, booked.drop_id).status is DropStatus.CANCELLED
+
+
 def test_stop_opts_out_with_one_confirmation_and_a_later_yes_queues_nothing(
         session, tank, phone, customer):
     proposal = propose(session, tank)

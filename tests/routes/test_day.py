@@ -274,6 +274,20 @@ def test_a_trip_told_at_the_door_is_not_learned_as_slow_eating(session, settings
     assert lin.rate < 0.97 * prior  # 30 days' rice over 40 days: learned as slower
 
 
+def test_a_cancelled_drop_comes_off_its_route_and_says_which_day(session, settings):
+    from replenish.db.queries.records import cancel_planned_drop
+
+    shop, _, drops = build_town(session, settings)
+    build(session, shop, settings)
+    wang = session.get(Drop, drops["Mrs. Wang"].id)
+
+    day = cancel_planned_drop(session=session, drop=wang, now=WEDNESDAY_17, note="phoned")
+
+    assert day == THURSDAY and wang.status is DropStatus.CANCELLED and "phoned" in wang.note
+    assert all(s.drop_id != wang.id for s in stops_of(session))
+    assert len(stops_of(session)) == len(PEOPLE) - 1
+
+
 def test_the_level_expected_at_the_door_is_the_last_forecast_less_its_pace_since():
     from replenish.db.models import TankForecast
     from replenish.db.queries.routes import expected_at_door

@@ -11,11 +11,24 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from replenish.core.conversation import ProposalState
 from replenish.core.types import DropStatus, ReadingSource
 from replenish.db.columns import utcnow
 from replenish.db.errors import DuplicateError
 from replenish.db.history import geometry_of
-from replenish.db.models import Drop, DropCreate, Product, Reading, ReadingCreate, Shop, Tank
+from replenish.db.models import (
+    Drop,
+    DropCreate,
+    Product,
+    Proposal,
+    Reading,
+    ReadingCreate,
+    Route,
+    RouteStop,
+    Shop,
+    StopStatus,
+    Tank,
+)
 from replenish.db.queries.forecasts import learn_drop, learn_not_home, learn_reading
 from replenish.db.queries.tanks import find_drop_by_key, record_drop, record_reading
 from replenish.settings import Settings
@@ -113,6 +126,33 @@ def refuse_second_planned(*, session: Session, tank: Tank, today: date) -> None:
             f"{planned.delivered_on.isoformat()} ({planned.quantity:g}); a tank takes one "
             "planned drop at a time: record that one when it is poured",
             field="status", existing_id=planned.id)
+
+
+def cancel_planned_drop(*, session: Session, drop: Drop, now: datetime,
+                        note: str = "") -> date | None:
+    """Cancel a planned drop (the customer phoned: not this time). The proposal a booking
+    made it from is cancelled with it (the next offer comes with the tank's next cycle),
+    and its stop, if the drop was on a route not recorded yet, is taken off that route.
+    Returns the day of that route (None: it was on none), which the owner may rebuild.
+    Flushes, no commit."""
+    if drop.status is not DropStatus.PLANNED:
+        raise ValueError(f"drop {drop.id} is {drop.status.value}; only a planned drop can "
+                         "be cancelled")
+    drop.status = DropStatus.CANCELLED
+    if note:
+        drop.note = (drop.note + "\n" + note).strip()
+    session.add(drop)
+    for proposal in session.exec(select(Proposal).where(Proposal.drop_id == drop.id)).all():
+        proposal.state, proposal.updated_at = ProposalState.CANCELLED, now
+        session.add(proposal)
+    day = None
+    for stop in session.exec(select(RouteStop).where(RouteStop.drop_id == drop.id,
+                                                     RouteStop.status == StopStatus.PENDING)):
+        route = session.get(Route, stop.route_id)
+        day = route.day if route is not None else day
+        session.delete(stop)
+    session.flush()
+    return day
 
 
 def complete_drop(*, session: Session, drop: Drop, tank: Tank, product: Product,
