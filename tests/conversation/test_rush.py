@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pytest
 from sqlmodel import select
 
 from replenish.core.conversation import ProposalState
@@ -73,8 +74,10 @@ def test_a_drop_booked_inside_a_hold_moves_to_the_first_day_back(session, custom
     assert proposal.drop_on == date(2026, 11, 27)
 
 
+@pytest.mark.parametrize("offered", [False, True])
 def test_the_owners_planned_drop_moves_to_tomorrow_and_nothing_is_booked_twice(
-        session, shop, tank, phone, settings):
+        session, shop, tank, phone, settings, offered):
+    proposal = propose(session, tank) if offered else None  # Thursday, not answered yet
     rice = get_product(session=session, shop_id=shop.id, key="rice")
     owners = add_drop(session=session, tank=tank, product=rice, delivered_on=SATURDAY,
                       quantity=20, settings=settings, status=DropStatus.PLANNED, now=NOW)
@@ -83,22 +86,11 @@ def test_the_owners_planned_drop_moves_to_tomorrow_and_nothing_is_booked_twice(
 
     assert result.message == "rushed" and result.drop_id == owners.id
     assert planned(session) == [owners] and owners.delivered_on == WEDNESDAY
-    assert session.exec(select(Proposal)).all() == []
-    assert "20公斤" in phone.outbox()[0].body
-
-
-def test_out_with_an_offer_open_takes_over_the_shops_planned_drop(
-        session, shop, tank, phone, settings):
-    proposal = propose(session, tank)  # Thursday, not answered yet
-    rice = get_product(session=session, shop_id=shop.id, key="rice")
-    owners = add_drop(session=session, tank=tank, product=rice, delivered_on=SATURDAY,
-                      quantity=20, settings=settings, status=DropStatus.PLANNED, now=NOW)
-
-    result = phone.text("沒米了")
-
-    assert result.message == "rushed" and result.drop_id == owners.id
-    assert planned(session) == [owners] and owners.delivered_on == WEDNESDAY
-    assert proposal.drop_id == owners.id and proposal.state is ProposalState.BOOKED
+    if proposal is None:  # nothing offered: nothing new is made
+        assert session.exec(select(Proposal)).all() == []
+        assert "20公斤" in phone.outbox()[0].body
+    else:  # the open offer is booked onto the shop's drop
+        assert proposal.drop_id == owners.id and proposal.state is ProposalState.BOOKED
 
 
 def test_away_tomorrow_the_drop_comes_the_first_day_back(session, customer, tank, phone):

@@ -20,7 +20,15 @@ from replenish.db.models import (
     Tank,
 )
 from replenish.db.queries.routes import complete_stop, day_input, route_sheet, save_plan
-from tests.routes.town import PEOPLE, THURSDAY, THURSDAY_10, WEDNESDAY_17, build_town, fast
+from tests.routes.town import (
+    PEOPLE,
+    THURSDAY,
+    THURSDAY_10,
+    WEDNESDAY_17,
+    build_town,
+    fast,
+    with_forecasts,
+)
 
 
 def build(session, shop, settings):
@@ -182,15 +190,10 @@ def test_a_wished_for_window_is_soft_and_an_asked_for_one_is_hard():
 
 
 def test_a_delivered_stop_brings_that_tanks_forecast_up_to_date_at_once(session, settings):
-    from replenish.db.models import HouseholdChangeCreate, TankForecast
-    from replenish.db.queries import record_household_change
-    from replenish.db.queries.nightly import refresh_forecasts
+    from replenish.db.models import TankForecast
 
     shop, _, drops = build_town(session, settings)
-    for customer in session.exec(select(Customer)).all():
-        record_household_change(session=session, customer=customer, change_in=(
-            HouseholdChangeCreate(effective_date=date(2026, 1, 1), adults=2)))
-    refresh_forecasts(session=session, shop=shop, now=WEDNESDAY_17, settings=settings)
+    with_forecasts(session, shop, settings)
     build(session, shop, settings)
     wang = session.get(Drop, drops["Mrs. Wang"].id)
     lin = session.get(Drop, drops["Mr. Lin"].id)
@@ -207,15 +210,10 @@ def test_a_delivered_stop_brings_that_tanks_forecast_up_to_date_at_once(session,
 
 def test_days_away_told_at_the_door_are_held_before_the_drop_is_learned(session, settings):
     from replenish.core.types import HoldKind
-    from replenish.db.models import Hold, HouseholdChangeCreate, TankForecast
-    from replenish.db.queries import record_household_change
-    from replenish.db.queries.nightly import refresh_forecasts
+    from replenish.db.models import Hold, TankForecast
 
     shop, _, drops = build_town(session, settings)  # levels read on Monday, Nov 30
-    for customer in session.exec(select(Customer)).all():
-        record_household_change(session=session, customer=customer, change_in=(
-            HouseholdChangeCreate(effective_date=date(2026, 1, 1), adults=2)))
-    refresh_forecasts(session=session, shop=shop, now=WEDNESDAY_17, settings=settings)
+    with_forecasts(session, shop, settings)
     build(session, shop, settings)
     wang = session.get(Drop, drops["Mrs. Wang"].id)
     stop = next(s for s in stops_of(session) if s.drop_id == wang.id)
@@ -243,20 +241,13 @@ def test_days_away_told_at_the_door_are_held_before_the_drop_is_learned(session,
 
 
 def test_a_trip_told_at_the_door_is_not_learned_as_slow_eating(session, settings):
-    from replenish.db.models import HouseholdChangeCreate, TankForecast
-    from replenish.db.queries import record_household_change
-    from replenish.db.queries.forecasts import mark_customer_stale
-    from replenish.db.queries.nightly import refresh_forecasts
+    from replenish.db.models import TankForecast
 
     shop, _, drops = build_town(session, settings)
     for reading in session.exec(select(Reading)).all():  # 30 kg seen 40 days before
         reading.at = THURSDAY_10 - timedelta(days=40)
         session.add(reading)
-    for customer in session.exec(select(Customer)).all():
-        record_household_change(session=session, customer=customer, change_in=(
-            HouseholdChangeCreate(effective_date=date(2026, 1, 1), adults=2)))
-        mark_customer_stale(session=session, customer_id=customer.id)
-    refresh_forecasts(session=session, shop=shop, now=WEDNESDAY_17, settings=settings)
+    with_forecasts(session, shop, settings)  # folded from the history as it is now
     build(session, shop, settings)
     stops = {name: next(s for s in stops_of(session) if s.drop_id == drops[name].id)
              for name in ("Mrs. Wang", "Mr. Lin")}
@@ -305,15 +296,10 @@ def test_the_level_expected_at_the_door_is_the_last_forecast_less_its_pace_since
 
 
 def test_the_sheet_gives_each_door_the_level_the_forecast_expects(session, settings):
-    from replenish.db.models import HouseholdChangeCreate, TankForecast
-    from replenish.db.queries import record_household_change
-    from replenish.db.queries.nightly import refresh_forecasts
+    from replenish.db.models import TankForecast
 
     shop, _, drops = build_town(session, settings)
-    for customer in session.exec(select(Customer)).all():
-        record_household_change(session=session, customer=customer, change_in=(
-            HouseholdChangeCreate(effective_date=date(2026, 1, 1), adults=2)))
-    refresh_forecasts(session=session, shop=shop, now=WEDNESDAY_17, settings=settings)
+    with_forecasts(session, shop, settings)
     build(session, shop, settings)
     route = session.exec(select(Route).order_by(Route.id)).first()
 

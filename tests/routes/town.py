@@ -6,8 +6,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from sqlmodel import select
+
 from replenish.core.types import DropStatus, ReadingSource, TankShape
-from replenish.db.models import CourierCreate, CustomerCreate, DropCreate, ShopCreate, TankCreate
+from replenish.db.models import (
+    CourierCreate,
+    Customer,
+    CustomerCreate,
+    DropCreate,
+    HouseholdChangeCreate,
+    ShopCreate,
+    TankCreate,
+)
 from replenish.db.queries import (
     add_tank,
     create_courier,
@@ -16,6 +26,7 @@ from replenish.db.queries import (
     get_product,
     record_drop,
 )
+from replenish.db.queries.nightly import refresh_forecasts
 from replenish.db.queries.records import add_reading
 from replenish.settings import RoutingSettings
 
@@ -70,3 +81,14 @@ def build_town(session, settings, *, located=True, people=PEOPLE):
             delivered_on=THURSDAY, quantity=kg, status=DropStatus.PLANNED))
     session.flush()
     return shop, couriers, drops
+
+
+def with_forecasts(session, shop, settings):
+    """Two adults in every household of the town, and each tank's forecast as of
+    Wednesday 17:00 (the town alone has no household, so no forecast)."""
+    from replenish.db.queries import record_household_change
+
+    for customer in session.exec(select(Customer)).all():
+        record_household_change(session=session, customer=customer, change_in=(
+            HouseholdChangeCreate(effective_date=date(2026, 1, 1), adults=2)))
+    refresh_forecasts(session=session, shop=shop, now=WEDNESDAY_17, settings=settings)

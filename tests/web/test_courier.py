@@ -15,7 +15,7 @@ from replenish.db.queries.secrets import signing_key
 from replenish.web.app import create_app
 from replenish.web.links import RouteLink, sign_link
 from tests.jobs.conftest import database  # noqa: F401  (a fresh database per test)
-from tests.routes.town import THURSDAY, THURSDAY_10, WEDNESDAY_17, build_town, fast
+from tests.routes.town import THURSDAY, THURSDAY_10, WEDNESDAY_17, build_town, fast, with_forecasts
 
 
 @pytest.fixture
@@ -134,19 +134,14 @@ def test_days_away_told_at_the_door_become_a_hold(town):
 
 
 def test_each_stop_shows_the_level_the_forecast_expects_there(town):
-    from replenish.db.models import Customer, HouseholdChangeCreate, Shop
-    from replenish.db.queries import record_household_change
-    from replenish.db.queries.nightly import refresh_forecasts
+    from replenish.db.models import Shop
 
     client, _, links, _, _, database = town  # noqa: F811
     before = client.get(path(links[0])).text
     assert "預計存量" not in before  # no household yet: no forecast
     with Session(database.engine) as session:
-        for customer in session.exec(select(Customer)).all():
-            record_household_change(session=session, customer=customer, change_in=(
-                HouseholdChangeCreate(effective_date=date(2026, 1, 1), adults=2)))
-        refresh_forecasts(session=session, shop=session.exec(select(Shop)).one(),
-                          now=WEDNESDAY_17, settings=client.app.state.settings)
+        with_forecasts(session, session.exec(select(Shop)).one(),
+                       client.app.state.settings)
         session.commit()
     page = client.get(path(links[0])).text
     assert re.search(r"預計存量:約 \d+ cm", page)

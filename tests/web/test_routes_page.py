@@ -3,7 +3,7 @@ button that builds the day."""
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,7 +13,7 @@ from jobs.routes import build_day
 from replenish.db.models import Customer, Route, RoutePlan, RouteStop
 from replenish.web.app import create_app
 from tests.jobs.conftest import database  # noqa: F401  (a fresh database per test)
-from tests.routes.town import THURSDAY, WEDNESDAY_17, build_town, fast
+from tests.routes.town import THURSDAY, WEDNESDAY_17, build_town, fast, with_forecasts
 from tests.web.conftest import add_user, sign_in
 
 DAY = THURSDAY.isoformat()
@@ -105,18 +105,13 @@ def test_the_print_view_has_one_sheet_per_courier_with_boxes_to_fill(town):
 
 
 def test_the_print_view_says_what_level_to_expect_and_when_to_ask_about_a_trip(town):
-    from replenish.db.models import HouseholdChangeCreate, Shop
-    from replenish.db.queries import record_household_change
-    from replenish.db.queries.nightly import refresh_forecasts
+    from replenish.db.models import Shop
 
     client, _, database = town  # noqa: F811
     assert "were away since" not in client.get(f"/routes/print?day={DAY}").text  # no forecast
     with Session(database.engine) as session:
-        for customer in session.exec(select(Customer)).all():
-            record_household_change(session=session, customer=customer, change_in=(
-                HouseholdChangeCreate(effective_date=date(2026, 1, 1), adults=2)))
-        refresh_forecasts(session=session, shop=session.exec(select(Shop)).one(),
-                          now=WEDNESDAY_17, settings=client.app.state.settings)
+        with_forecasts(session, session.exec(select(Shop)).one(),
+                       client.app.state.settings)
         session.commit()
     sheets = client.get(f"/routes/print?day={DAY}").text
     assert len(re.findall(r"Expected about [\d.]+ kg; much more: ask how many days they were "
