@@ -168,7 +168,8 @@ def apply_claimed(*, session: Session, inbound: InboundMessage, now: datetime,
                 lookup.keep_proposal(row)
 
     if row is not None:
-        outcome = _take_over_planned(session, lookup, row, outcome, tanks, products, today)
+        outcome = _take_over_planned(session, lookup, row, offer, outcome, tanks, products,
+                                     today)
     message, to_inbox = outcome.message, outcome.to_inbox
     if message == "booked" and _plain_yes(row, offer, outcome, settings):
         message = ""  # the offer named all of it: no text back
@@ -238,7 +239,7 @@ def book_by_phone(*, session: Session, proposal: Proposal, now: datetime,
         day, _ = drop_day(session=session, customer_id=row.customer_id,
                           day=today + timedelta(days=1))
         outcome = replace(outcome, proposal=replace(outcome.proposal, drop_on=day))
-    outcome = _take_over_planned(session, lookup, row, outcome, tanks, products, today)
+    outcome = _take_over_planned(session, lookup, row, offer, outcome, tanks, products, today)
     drop_id = _move_proposal(session, lookup, row, outcome, tanks, products, now=now,
                              settings=settings)
     row.on_call_list = False
@@ -333,12 +334,14 @@ def _plain_yes(row: Proposal | None, offer: Offer, outcome: Outcome,
 
 
 def _take_over_planned(session: Session, lookup: InboundLookup, row: Proposal,
-                       outcome: Outcome, tanks: CustomerTanks, products: Mapping[str, Product],
-                       today: date) -> Outcome:
+                       offer: Offer, outcome: Outcome, tanks: CustomerTanks,
+                       products: Mapping[str, Product], today: date) -> Outcome:
     """A booking for a tank the shop has already planned a drop into by hand (one no
     proposal holds) takes that drop over rather than adding a second: ``row`` points at
-    it, and it comes on the sooner of the two days with the booking's amount (a drop
-    planned for today is on its way: its day and amount stay)."""
+    it, and it comes with the booking's amount on the day the answer named (a day the
+    customer asked for, or "we're out"'s first day possible), else on the sooner of the
+    offer's day and the shop's. A drop planned for today is on its way: its day and
+    amount stay."""
     p = outcome.proposal
     current = lookup.drop(row.drop_id)
     if p.state is not ProposalState.BOOKED or (
@@ -355,7 +358,9 @@ def _take_over_planned(session: Session, lookup: InboundLookup, row: Proposal,
     lookup.keep_drop(planned)
     if planned.delivered_on == today:
         return replace(outcome, proposal=replace(p, drop_on=today, quantity=planned.quantity))
-    return replace(outcome, proposal=replace(p, drop_on=min(p.drop_on, planned.delivered_on)))
+    named = p.drop_on != offer.drop_on
+    return replace(outcome, proposal=replace(
+        p, drop_on=p.drop_on if named else min(p.drop_on, planned.delivered_on)))
 
 
 def _move_proposal(session: Session, lookup: InboundLookup, row: Proposal, outcome: Outcome,

@@ -143,6 +143,17 @@ def test_a_yes_to_a_later_day_keeps_the_shops_sooner_drop_and_says_so(
     assert "週四(11/26)" in confirmation.body
 
 
+def test_a_yes_naming_its_own_day_takes_over_the_shops_drop_on_that_day(
+        session, shop, tank, phone, settings):
+    propose(session, tank, told=True)  # Thursday
+    owners = owners_drop(session, shop, tank, settings, THURSDAY)
+
+    phone.text("好喔 禮拜五來就可以了")
+
+    assert drops(session) == [owners] and owners.delivered_on == date(2026, 11, 27)
+    assert "週五(11/27)" in phone.outbox()[0].body
+
+
 def test_the_owner_booking_by_phone_takes_over_the_drop_planned_by_hand(
         session, shop, tank, settings):
     proposal = propose(session, tank)
