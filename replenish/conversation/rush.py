@@ -19,7 +19,7 @@ the answer goes out: "we're out" at 22:00 brings rice tomorrow, and the answer g
 Nothing is rushed for an opted-out customer (no text could confirm it), a level the
 text does not tie to one tank, or a tank filled today (old news, or a mistake: only the
 reading is kept). The reading itself is recorded as for any level. The
-caller applies the outcome to the row (``inbound._move_proposal``) and flushes.
+caller applies the outcome to the row (``booking.move_proposal``) and flushes.
 """
 
 from __future__ import annotations

@@ -82,10 +82,11 @@ from replenish.db.queries import (
     add_hold,
     record_household_change,
 )
+from replenish.db.queries.door import expected_at_door, last_level_day
 from replenish.db.queries.inbound import mark_inbound_handled, store_inbound
 from replenish.db.queries.proposals import call_list, open_proposal
 from replenish.db.queries.records import add_drop
-from replenish.db.queries.routes import complete_stop, expected_at_door, last_level_day
+from replenish.db.queries.routes import complete_stop
 from replenish.settings import Settings
 from replenish.sim.people import (
     AnswerKind,

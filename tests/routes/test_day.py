@@ -281,7 +281,7 @@ def test_a_cancelled_drop_comes_off_its_route_and_says_which_day(session, settin
 
 def test_the_level_expected_at_the_door_is_the_last_forecast_less_its_pace_since():
     from replenish.db.models import TankForecast
-    from replenish.db.queries.routes import expected_at_door
+    from replenish.db.queries.door import expected_at_door
 
     row = TankForecast(tank_id=1, shop_id=1, customer_id=1, product_id=1, capacity=40,
                        prior_mean=1, prior_sd=0.35, level_now=20.0, rate=1.5,

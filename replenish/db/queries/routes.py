@@ -24,17 +24,13 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select
 
 from replenish.conversation.rules import loyalty_count
-from replenish.core.away import told_away
-from replenish.core.types import DropStatus, HoldKind
+from replenish.core.types import DropStatus
 from replenish.core.urgency import runout_chance
-from replenish.db.history import drop_moment
 from replenish.db.models import (
     Courier,
     Customer,
     Drop,
-    Hold,
     Product,
-    Reading,
     Route,
     RoutePlan,
     RouteStop,
@@ -43,7 +39,7 @@ from replenish.db.models import (
     Tank,
     TankForecast,
 )
-from replenish.db.queries.forecasts import mark_customer_stale
+from replenish.db.queries.door import days_away, expected_at_door, hold_days_away, last_level_day
 from replenish.db.queries.nightly import refresh_forecasts
 from replenish.db.queries.records import complete_drop
 from replenish.db.queries.shop_values import format_time_windows
@@ -302,15 +298,6 @@ def route_sheet(*, session: Session, route: Route, settings: Settings) -> list[S
     return lines
 
 
-def expected_at_door(forecast: TankForecast | None, at: datetime | None) -> float | None:
-    """The level the tank's last forecast expects at ``at``: its level then, less its
-    pace for the days since (ignoring holds and holidays: a guide for the courier)."""
-    if forecast is None or forecast.level_now is None or forecast.computed_at is None:
-        return None
-    days = max((at - forecast.computed_at).total_seconds() / 86400, 0.0) if at else 0.0
-    return max(forecast.level_now - (forecast.rate or 0.0) * days, 0.0)
-
-
 def complete_stop(*, session: Session, stop: RouteStop, status: StopStatus, now: datetime,
                   settings: Settings, submission_key: str | None = None,
                   quantity: float | None = None, level_before: float | None = None,
@@ -323,8 +310,8 @@ def complete_stop(*, session: Session, stop: RouteStop, status: StopStatus, now:
     at home or refused: the drop is closed so; the next nightly plan asks again. A retry
     of the same submission (same ``submission_key``) returns the stop as recorded.
     ``away_days`` (delivered or refused: someone was at the door to ask): the days the
-    family says it was away since the tank's last level (``last_level_day``), held
-    (``core.away.told_away``) and the household's tanks refolded, so that a trip nobody
+    family says it was away since the tank's last level, held (``door``) and the
+    household's tanks refolded, so that a trip nobody
     told the shop of is not learned as slow eating.
     """
     if submission_key is not None:
@@ -347,7 +334,7 @@ def complete_stop(*, session: Session, stop: RouteStop, status: StopStatus, now:
     route = session.get(Route, stop.route_id)
     if away_days and status is StopStatus.NOT_HOME:
         raise ValueError("days away: nobody was home to ask; leave it empty")
-    away = _days_away(session, tank, away_days, now) if away_days else []  # checked first
+    away = days_away(session, tank, away_days, now) if away_days else []  # checked first
     complete_drop(session=session, drop=drop, tank=tank, product=product,
                   status=DropStatus(status.value), settings=settings, at=now,
                   quantity=quantity, level_before=level_before,
@@ -363,8 +350,8 @@ def complete_stop(*, session: Session, stop: RouteStop, status: StopStatus, now:
     assert shop is not None
     tank_ids = [tank.id or 0]
     if away:  # held once the drop is recorded; every tank of the household is refolded
-        _hold_days_away(session, tank, away, away_days or 0,
-                        now.astimezone(ZoneInfo(shop.timezone)).date())
+        hold_days_away(session, tank, away, away_days or 0,
+                       now.astimezone(ZoneInfo(shop.timezone)).date())
         tank_ids = [t for t in session.exec(select(Tank.id).where(
             Tank.customer_id == tank.customer_id)).all() if t is not None]
     # the owner sees the new level and dates now, not after tonight's refresh
@@ -373,52 +360,3 @@ def complete_stop(*, session: Session, stop: RouteStop, status: StopStatus, now:
     refreshed = session.get(RouteStop, stop.id)
     assert refreshed is not None
     return refreshed
-
-
-def last_level_day(session: Session, tank: Tank, now: datetime, tz: ZoneInfo) -> date | None:
-    """The local day of the tank's last known level up to ``now`` (its last reading, or
-    its last delivery, at noon on its day when no time was recorded, as the forecast
-    takes it): the days away the courier asks about are the days after it."""
-    last_reading = session.exec(select(Reading.at).where(
-        Reading.tank_id == tank.id, col(Reading.at) <= now)
-        .order_by(col(Reading.at).desc()).limit(1)).first()
-    drops = session.exec(select(Drop).where(
-        Drop.tank_id == tank.id, Drop.status == DropStatus.DELIVERED,
-        col(Drop.delivered_on) <= now.astimezone(tz).date())
-        .order_by(col(Drop.delivered_on).desc()).limit(5)).all()
-    known = [t for t in (drop_moment(d, tz) for d in drops) if t <= now]
-    if last_reading is not None:
-        known.append(last_reading)
-    return max(known).astimezone(tz).date() if known else None
-
-
-def _days_away(session: Session, tank: Tank, days: int,
-               now: datetime) -> list[tuple[date, date]]:
-    """The ranges to hold for the days away the family told the courier of, between
-    the tank's last level and today, on top of the holds the shop already has (raises
-    ValueError, naming the field, for more days than that)."""
-    shop = session.get(Shop, tank.shop_id)
-    assert shop is not None
-    tz = ZoneInfo(shop.timezone)
-    today = now.astimezone(tz).date()
-    # the day the sheet asks about: the last level before today (a text this morning
-    # does not shorten the question)
-    since = last_level_day(session, tank, datetime.combine(today, time(0), tz), tz)
-    if since is None:
-        return []  # no level yet: no interval the days could be in
-    holds = session.exec(select(Hold).where(Hold.customer_id == tank.customer_id,
-                                            col(Hold.end_date) > since,
-                                            col(Hold.start_date) < today)).all()
-    held = [(h.start_date, h.end_date) for h in holds if h.kind is not HoldKind.NO_DELIVERY]
-    return told_away(days, since=since, visit=today, held=held)
-
-
-def _hold_days_away(session: Session, tank: Tank, ranges: list[tuple[date, date]], days: int,
-                    today: date) -> None:
-    for start, end in ranges:
-        session.add(Hold(shop_id=tank.shop_id, customer_id=tank.customer_id,
-                         kind=HoldKind.AWAY, start_date=start, end_date=end,
-                         note=f"told the courier on {today.isoformat()}: away {days} days "
-                              "since the last visit"))
-    session.flush()
-    mark_customer_stale(session=session, customer_id=tank.customer_id)
