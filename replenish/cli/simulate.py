@@ -34,7 +34,7 @@ def simulate_command(
     days: Annotated[int, typer.Option(help="Days to run (1 to 1100).")] = 365,
     seed: Annotated[int, typer.Option(help="The same seed gives the same town and the same run.")] = 1,
     couriers: Annotated[int, typer.Option(help="Couriers (1 to 20), each 300 kg a trip, 09:00-18:00, up to 2 reloads.")] = 2,
-    risk: Annotated[float, typer.Option(help="forecast.risk for the run (more than 0, less than 0.5).")] = 0.02,
+    risk: Annotated[float | None, typer.Option(help="forecast.risk for the run (more than 0, less than 0.5); default: the shop's (settings.toml).", show_default=False)] = None,
     policy: Annotated[str, typer.Option(help="The policy to measure: learned, prior-only, fixed-interval or reactive.")] = "learned",
     baselines: Annotated[bool, typer.Option("--baselines/--no-baselines", help="Also run the other three policies on the same town, for comparison (default).")] = True,
     start: Annotated[str, typer.Option(help="The first day (YYYY-MM-DD).")] = "2027-01-01",
@@ -55,7 +55,7 @@ def simulate_command(
 
       replenish simulate --households 100 --days 90 --policy learned --no-baselines --json
 
-      replenish simulate --risk 0.01 --couriers 3 --report out/
+      replenish simulate --risk 0.002 --couriers 3 --report out/
 
       replenish simulate --areas 0 --policy learned --no-baselines
     """
@@ -69,7 +69,7 @@ def simulate_command(
         problems.append(f"--days must be 1 to 1100, got {days}")
     if not 1 <= couriers <= 20:
         problems.append(f"--couriers must be 1 to 20, got {couriers}")
-    if not 0 < risk < 0.5:
+    if risk is not None and not 0 < risk < 0.5:
         problems.append(f"--risk must be more than 0 and less than 0.5, got {risk}")
     if not 0 <= areas <= 14:
         problems.append(f"--areas must be 0 to 14, got {areas}")

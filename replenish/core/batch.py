@@ -46,6 +46,7 @@ class StateArrays:
     pending_y: F
     pending_var: F
     pending_z: F
+    intervals: F  # intervals learned (``RateState.intervals``)
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,9 @@ def forecast_many(s: StateArrays, *, now: datetime, tz: ZoneInfo, bag_sizes: Seq
         return np.where(extra > 0, _calendar_after(s.level_at, days, periods), at)
 
     p10, p50, p90, risky = moment(0.1), moment(0.5), moment(0.9), moment(params.risk)
+    first = s.intervals == 0 if params.learn else np.zeros_like(s.intervals, dtype=bool)
+    if params.first_risk < params.risk and first.any():  # depletion.plan_risk
+        risky = np.where(first, moment(params.first_risk), risky)
     # the order-by date: the risky moment's local date, or the day before if it falls
     # before the delivery hour
     local = _local_seconds(risky, tz)

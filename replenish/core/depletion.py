@@ -214,6 +214,14 @@ def drop_size(room: float, *, bag_sizes: Sequence[float], min_drop: float) -> fl
     return max(made, min_drop)
 
 
+def plan_risk(rate: Rate, params: ForecastParams) -> float:
+    """The risk a drop is planned at: ``first_risk`` until the tank's pace has been
+    measured once (with learning on), ``risk`` after."""
+    if params.learn and rate.intervals == 0:
+        return min(params.first_risk, params.risk)
+    return params.risk
+
+
 def daily_wobble(rate: Rate, params: ForecastParams) -> float:
     """The day-to-day wobble σ of the module docstring (product units a day)."""
     return params.daily_cv * max(rate.mean, rate.prior.mean)
@@ -304,7 +312,7 @@ def forecast(state: RateState, *, now: datetime, tz: ZoneInfo, bag_sizes: Sequen
     params = params or ForecastParams()
     rate = rate_of(state, now=now, params=params)
     runout = runout_distribution(state, rate, tz=tz, params=params, holds=holds, busy=busy)
-    risky = _quantile_moment(state, rate, params.risk, params, holds, busy)
+    risky = _quantile_moment(state, rate, plan_risk(rate, params), params, holds, busy)
     local = risky.astimezone(tz)
     order_by = local.date() if local.time() >= delivery_by else local.date() - timedelta(days=1)
     for start, end in sorted(no_delivery, reverse=True):

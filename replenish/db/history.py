@@ -50,6 +50,7 @@ def core_params(settings: Settings) -> ForecastParams:
     f = settings.forecast
     return ForecastParams(
         risk=f.risk,
+        first_risk=f.first_risk,
         half_life_days=f.half_life_days,
         prior_cv=f.prior_cv,
         daily_cv=f.daily_cv,

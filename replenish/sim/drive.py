@@ -129,7 +129,7 @@ class SimConfig:
     days: int = 365
     seed: int = 1
     couriers: int = 2
-    risk: float = 0.02
+    risk: float | None = None  # forecast.risk for the run; None: the shop's setting
     policy: Policy = Policy.LEARNED
     start: date = date(2027, 1, 1)
     solver_iterations: int = 100  # the route solver stops here: the same run everywhere
@@ -197,8 +197,9 @@ def sim_settings(settings: Settings, config: SimConfig, url: str) -> Settings:
     planner's, so only ``learned`` and ``prior-only`` use them), and learning off for
     ``prior-only``. The baselines
     have no planner, so no "we're on your street" offers either (``consolidate_days``)."""
+    risk = settings.forecast.risk if config.risk is None else config.risk
     forecast = settings.forecast.model_copy(update={
-        "risk": config.risk, "learn": config.policy is not Policy.PRIOR_ONLY})
+        "risk": risk, "learn": config.policy is not Policy.PRIOR_ONLY})
     planner = config.policy in (Policy.LEARNED, Policy.PRIOR_ONLY)
     routing = settings.routing.model_copy(update={
         "time_limit_seconds": 600.0, "max_iterations": config.solver_iterations,

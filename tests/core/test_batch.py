@@ -58,6 +58,7 @@ def as_arrays(states: list[RateState]) -> StateArrays:
         pending_y=col(lambda s: s.pending.y if s.pending else math.nan),
         pending_var=col(lambda s: s.pending.var if s.pending else math.nan),
         pending_z=col(lambda s: s.pending.z if s.pending else math.nan),
+        intervals=col(lambda s: s.intervals),
     )
 
 

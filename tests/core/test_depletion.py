@@ -101,18 +101,35 @@ def test_a_family_of_five_with_half_a_tank_runs_out_in_about_seven_weeks():
     assert f.order_by < f.runout.local_date("p10")
 
 
-def test_the_order_by_date_keeps_the_risk_of_running_out_below_the_setting():
-    state = tank_with(30.0, Household(adults=2, children=2, elders=1))
+@pytest.mark.parametrize(("measured", "risk"), [(False, PARAMS.first_risk), (True, PARAMS.risk)])
+def test_the_order_by_date_keeps_the_risk_of_running_out_below_the_setting(measured, risk):
+    """Until a tank's pace has been measured once, the plan keeps to ``first_risk``: the
+    head count's guess misses by more than its sd says (a family may eat twice it)."""
+    family = Household(adults=2, children=2, elders=1)
+    earlier = [ReadingEvent(T0 - timedelta(days=20), 41.6, 0.02 * CAP)] if measured else []
+    state = fold(start_state(prior_rate(family, RICE), capacity=CAP),
+                 [*earlier, ReadingEvent(T0, 30.0, 0.02 * CAP)], params=PARAMS)
     f = rice_forecast(state)
     rate = rate_of(state, now=T0, params=PARAMS)
-    arrive = datetime.combine(f.order_by, time(18), tzinfo=TAIPEI)
+    assert (rate.intervals > 0) == measured
+    arrive = datetime.combine(f.order_by, time(20), tzinfo=TAIPEI)  # forecast's delivery_by
     later = arrive + timedelta(days=1)
+
     def p_out(at):
         d = (at - T0).total_seconds() / 86400
-        sd = (rate.sd**2 * d * d + (0.25 * rate.prior.mean) ** 2 * d
+        sd = (rate.sd**2 * d * d + (0.25 * max(rate.mean, rate.prior.mean)) ** 2 * d
               + (0.02 * CAP) ** 2) ** 0.5
         return NormalDist().cdf((rate.mean * d - 30.0) / sd)
-    assert p_out(arrive) <= PARAMS.risk < p_out(later)
+    assert p_out(arrive) <= risk < p_out(later)
+
+
+def test_a_new_tank_is_planned_sooner_than_the_same_tank_once_its_pace_is_known():
+    family = Household(adults=2, children=2, elders=1)
+    new = rice_forecast(tank_with(30.0, family))
+    no_first = forecast(tank_with(30.0, family), now=T0, tz=TAIPEI, bag_sizes=[5, 10],
+                        min_drop=5, params=replace(PARAMS, first_risk=PARAMS.risk))
+    assert new.order_by < no_first.order_by
+    assert new.runout == no_first.runout  # only the plan is safer, not the forecast
 
 
 def test_a_hold_pushes_the_run_out_back_by_its_length():

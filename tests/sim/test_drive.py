@@ -71,8 +71,10 @@ def test_a_family_that_runs_out_texts_the_shop_and_has_rice_within_two_days(
         backend, settings):
     url = backend.new_database()
     careless = SMALL | {"days": 45, "risk": 0.45}  # order-by near the median: run-outs
+    first_too = settings.model_copy(update={  # the first drops as well
+        "forecast": settings.forecast.model_copy(update={"first_risk": 0.45})})
     metrics = simulate(SimConfig(**careless, policy=Policy.LEARNED, database_url=url),
-                       settings=settings).metrics
+                       settings=first_too).metrics
     engine = make_engine(url)
     try:
         with Session(engine) as session:

@@ -62,7 +62,7 @@ class RefreshResult:
 
 _STATE_COLUMNS = ("capacity", "prior_mean", "prior_sd", "eta", "lam", "t_ref", "level",
                   "level_var", "level_at", "pending_at", "pending_y", "pending_var",
-                  "pending_z")
+                  "pending_z", "intervals")
 
 
 def refresh_forecasts(
