@@ -133,6 +133,7 @@ def _plan_json(session: Session, shop_id: int, day: date, cfg: Settings,
             "status": line.stop.status.value,
             "expected_level": None if line.expected is None else round(line.expected, 1),
             "away_since": line.since and line.since.isoformat(),
+            "missed_visits": [day.isoformat() for day in line.missed],
         } for line in route_sheet(session=session, route=route, settings=cfg)]
         routes.append({
             "courier_id": who.id, "courier": who.name, "stops": stops, "km": route.km,
@@ -184,6 +185,8 @@ def _print_sheet(out: dict[str, Any]) -> None:
                           f"much more: ask how many days they were away since "
                           f"{s['away_since']}" if s["expected_level"] is not None
                           and s["away_since"] else "")
+                       + (f"\n    nobody was home on {', '.join(s['missed_visits'])}: ask "
+                          "whether they were away" if s["missed_visits"] else "")
                        + "\n    empty the old rice, wipe the tank, pour in the new, put the "
                        "old on top\n    [ ] delivered ____  level before ____ cm  "
                        "[ ] not home  [ ] refused\n")

@@ -414,10 +414,12 @@ def _close_interval(state: RateState, at: datetime, level: float, error: float,
                             changes=state.changes + (at,))
         return _learn_lower_bound(state, bound, var)
     if state.maybe_away:  # nobody was home on a visit in this interval: they may have
-        # been away, eating nothing, so a slower pace than believed says only "at least"
+        # been away, eating nothing, so a slower pace than believed says only "at least";
+        # so does any pace while nothing has been measured (the head count's guess is no
+        # yardstick: a family eating twice it, away a week, looks only a little fast)
         y = (start - level) / days
         mean, _ = _posterior(state, with_pending=False, params=params)
-        if y < mean:
+        if y < mean or state.intervals == 0:
             var = (_daily_sd(state, params) ** 2 * days + state.level_var + error**2) / days**2
             return _learn_lower_bound(state, y, var)
     return _learn_interval(state, at, start - level, days, error, params)

@@ -15,7 +15,9 @@ p10/p50/p90 need no search. Consumption days turn into calendar time by skipping
 hold periods, and calendar time into the shop's local dates.
 
 * **order-by date**: the last local date a drop that arrives by ``delivery_by``
-  (default 18:00) still keeps ``P(ran out before it) ≤ risk``.
+  (default 20:00, the shop's closing time) still keeps ``P(ran out before it)`` at most
+  the plan's risk (``plan_risk``: ``first_risk`` until the pace is measured, ``risk``
+  after).
 * **drop size**: the room expected at the drop, rounded down to what the shop's bag
   sizes can make up, never below the minimum drop.
 """

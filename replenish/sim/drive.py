@@ -82,7 +82,7 @@ from replenish.db.queries import (
     add_hold,
     record_household_change,
 )
-from replenish.db.queries.door import expected_at_door, last_level_day
+from replenish.db.queries.door import expected_at_door, last_level_day, missed_visits
 from replenish.db.queries.inbound import mark_inbound_handled, store_inbound
 from replenish.db.queries.proposals import call_list, open_proposal
 from replenish.db.queries.records import add_drop
@@ -535,18 +535,20 @@ class _Town:
     def _away_told(self, session: Session, drop: Drop, level: float,
                    now: datetime) -> int | None:
         """What the family says when the courier asks "were you away?": the courier asks
-        when the tank is fuller than the sheet expected by a tenth of it or more, and the
-        family counts its days away since the day the sheet names (the shop's last level
-        before today), honestly."""
+        when the tank is fuller than the sheet expected by a tenth of it or more, or when
+        the sheet says a visit since found nobody home, and the family counts its days
+        away since the day the sheet names (the shop's last level before today),
+        honestly."""
         tank = session.get(Tank, drop.tank_id)
         assert tank is not None
-        expected = expected_at_door(session.get(TankForecast, drop.tank_id), now)
-        capacity = self.kitchens[tank.customer_id].tank.capacity
-        if expected is None or level < expected + ASK_AWAY_ABOVE * capacity:
-            return None
         today = now.astimezone(self.tz).date()
         since = last_level_day(session, tank, self._at(today, 0), self.tz)  # the sheet's day
         if since is None:
+            return None
+        expected = expected_at_door(session.get(TankForecast, drop.tank_id), now)
+        capacity = self.kitchens[tank.customer_id].tank.capacity
+        fuller = expected is not None and level >= expected + ASK_AWAY_ABOVE * capacity
+        if not fuller and not missed_visits(session, tank, since, today):
             return None
         home = self.house_of[tank.customer_id]
         days = sum(1 for i in range(1, (today - since).days) if home.is_away(

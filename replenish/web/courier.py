@@ -80,6 +80,7 @@ def _page(engine: Engine, settings: Settings, token: str, now: datetime,
                 if line.customer.lat is not None else None,
                 "capacity": capacity, "measurable": line.tank.height_cm is not None,
                 "expected": expected,
+                "missed": ", ".join(day.isoformat() for day in line.missed),
                 "error": (errors or {}).get(line.stop.id or 0),
             })
         done = sum(1 for s in lines if s.stop.status is not StopStatus.PENDING)

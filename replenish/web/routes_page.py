@@ -87,6 +87,7 @@ def plan_view(session: Session, *, shop: Shop, day: date, settings: Settings,
             "status": line.stop.status.value,
             "expected": None if line.expected is None else round(line.expected, 1),
             "since": line.since and line.since.isoformat(),
+            "missed": ", ".join(day.isoformat() for day in line.missed),
         } for line in route_sheet(session=session, route=route, settings=settings)]
         link = (route_url(key=key, route=route, now=now or datetime.now(UTC),
                           settings=settings) if key else None)

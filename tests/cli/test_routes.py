@@ -1,4 +1,5 @@
 import json
+from datetime import date, timedelta
 
 import pytest
 from typer.testing import CliRunner
@@ -51,6 +52,17 @@ def test_routes_are_built_shown_and_printed_for_a_day_with_booked_drops(cli):
     assert first["expected_level"] >= 0 and first["away_since"] < day  # the demo has levels
     assert (f"expected about {first['expected_level']:g} kg left; much more: ask how many "
             f"days they were away since {first['away_since']}") in sheet
+    assert first["missed_visits"] == [] and "nobody was home" not in sheet
+
+    before = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+    assert before > first["away_since"]
+    knocked = cli("drop", "add", "--customer", str(first["customer_id"]), "--quantity", "10",
+                  "--date", before, "--status", "not-home")
+    assert knocked.exit_code == 0, knocked.output
+    again = json.loads(cli("routes", "show", "--date", day, "--json").output)
+    assert again["routes"][0]["stops"][0]["missed_visits"] == [before]
+    assert (f"nobody was home on {before}: ask whether they were away"
+            in cli("routes", "show", "--date", day, "--sheet").output)
 
 
 def test_routes_show_says_how_to_build_a_day_that_has_none(cli):

@@ -140,6 +140,27 @@ def test_a_slow_interval_with_a_visit_that_found_nobody_home_is_not_learned_as_s
         learned([*events, fast], back).mean, rel=1e-9)
 
 
+def test_a_first_interval_with_a_visit_that_found_nobody_home_says_only_at_least():
+    """A family eating twice its head count, away a week nobody told of: its first
+    interval looks only a little fast, and must not be averaged with the guess."""
+    from replenish.core.consumption import NotHomeEvent
+
+    family = FAMILY_OF_FIVE
+    t = T0
+    sign_up = ReadingEvent(t, 50.0, ERR)
+    back = t + timedelta(days=25)  # 18 days of eating at twice the guess
+    used = 2 * family.mean * 18
+    drop = DropEvent(back, 30.0, level_before=round(50.0 - used, 1), level_after=None,
+                     error=ERR)
+    knocked = NotHomeEvent(t + timedelta(days=12))
+    plain = learned([sign_up, drop], back)
+    marked = learned([sign_up, knocked, drop], back)
+    seen = used / 25
+    assert plain.mean < seen  # pulled back toward the guess
+    assert marked.mean >= seen  # at least what was seen
+    assert marked.intervals == 0  # still unmeasured: the next drop is planned with care
+
+
 def test_a_much_slower_interval_is_held_back_and_a_one_off_says_only_at_least():
     events, t = deliveries([0.75] * 5)
     usual = learned(events, t).mean

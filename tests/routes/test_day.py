@@ -311,6 +311,26 @@ def test_the_sheet_gives_each_door_the_level_the_forecast_expects(session, setti
         assert line.since == date(2026, 11, 30)  # "were you away since Monday?"
 
 
+def test_the_sheet_names_the_days_since_the_last_level_that_a_visit_found_nobody_home(
+        session, settings):
+    shop, _, drops = build_town(session, settings)
+    lin = drops["Mr. Lin"]
+    for day in (date(2026, 11, 29), date(2026, 12, 1), date(2026, 12, 2)):  # Sun, Tue, Wed
+        session.add(Drop(shop_id=shop.id, tank_id=lin.tank_id, delivered_on=day,
+                         quantity=10, status=DropStatus.NOT_HOME))
+    session.flush()
+    with_forecasts(session, shop, settings)
+    build(session, shop, settings)
+
+    lines = {line.customer.name: line
+             for route in session.exec(select(Route)).all()
+             for line in route_sheet(session=session, route=route, settings=settings)}
+
+    # Sunday's was before Monday's level: that interval is closed, nothing to ask
+    assert lines["Mr. Lin"].missed == (date(2026, 12, 1), date(2026, 12, 2))
+    assert not any(line.missed for name, line in lines.items() if name != "Mr. Lin")
+
+
 def test_a_drop_cancelled_while_the_solver_ran_is_left_off_the_routes(session, settings):
     shop, _, drops = build_town(session, settings)
     day_in = day_input(session=session, shop=shop, day=THURSDAY, settings=settings)

@@ -148,6 +148,20 @@ def test_each_stop_shows_the_level_the_forecast_expects_there(town):
     assert "2026-11-30 以來外出幾天" in page  # the levels were read on Monday
 
 
+def test_a_stop_whose_visit_since_the_last_level_found_nobody_home_says_to_ask(town):
+    client, routes, links, stops, _, database = town  # noqa: F811
+    first = stops[routes[0].id][0]
+    assert "來訪時家裡沒人" not in client.get(path(links[0])).text
+    with Session(database.engine) as session:
+        drop = session.get(Drop, first.drop_id)
+        session.add(Drop(shop_id=drop.shop_id, tank_id=drop.tank_id,
+                         delivered_on=date(2026, 12, 1), quantity=10,
+                         status=DropStatus.NOT_HOME))
+        session.commit()
+    page = client.get(path(links[0])).text
+    assert page.count("2026-12-01 來訪時家裡沒人:請問是否外出") == 1  # that door only
+
+
 def test_a_stop_of_another_route_cannot_be_recorded_with_this_link(town):
     client, routes, links, stops, _, _ = town
     if len(routes) < 2:

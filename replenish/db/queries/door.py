@@ -2,7 +2,8 @@
 
 The sheet shows the level the forecast expects at the door (``expected_at_door``) and
 the day of the tank's last level (``last_level_day``); a tank much fuller than expected
-is the moment to ask how many days the family was away since then. ``days_away`` turns
+is the moment to ask how many days the family was away since then, and so is a visit
+since then that found nobody home (``missed_visits``). ``days_away`` turns
 the answer into date ranges (``core.away.told_away``, checked before anything is
 written) and ``hold_days_away`` holds them, so that the refolded forecast does not learn
 a trip as slow eating (docs/forecasting.md §5). ``routes.complete_stop`` calls both.
@@ -22,7 +23,8 @@ from replenish.db.models import Customer, Drop, Hold, HoldCreate, Reading, Shop,
 from replenish.db.queries.customers import add_hold
 from replenish.db.queries.forecasts import mark_customer_stale
 
-__all__ = ["days_away", "expected_at_door", "hold_days_away", "last_level_day"]
+__all__ = ["days_away", "expected_at_door", "hold_days_away", "last_level_day",
+           "missed_visits"]
 
 
 def expected_at_door(forecast: TankForecast | None, at: datetime | None) -> float | None:
@@ -49,6 +51,19 @@ def last_level_day(session: Session, tank: Tank, now: datetime, tz: ZoneInfo) ->
     if last_reading is not None:
         known.append(last_reading)
     return max(known).astimezone(tz).date() if known else None
+
+
+def missed_visits(session: Session, tank: Tank, since: date | None,
+                  today: date) -> tuple[date, ...]:
+    """The days after ``since`` (the last level's day) and before ``today`` on which a
+    visit to the tank found nobody home: the family may have been away, so ask."""
+    if since is None:
+        return ()
+    days = session.exec(select(Drop.delivered_on).where(
+        Drop.tank_id == tank.id, Drop.status == DropStatus.NOT_HOME,
+        col(Drop.delivered_on) > since, col(Drop.delivered_on) < today)
+        .order_by(col(Drop.delivered_on))).all()
+    return tuple(sorted(set(days)))
 
 
 def days_away(session: Session, tank: Tank, days: int,

@@ -39,7 +39,13 @@ from replenish.db.models import (
     Tank,
     TankForecast,
 )
-from replenish.db.queries.door import days_away, expected_at_door, hold_days_away, last_level_day
+from replenish.db.queries.door import (
+    days_away,
+    expected_at_door,
+    hold_days_away,
+    last_level_day,
+    missed_visits,
+)
 from replenish.db.queries.nightly import refresh_forecasts
 from replenish.db.queries.records import complete_drop
 from replenish.db.queries.shop_values import format_time_windows
@@ -268,13 +274,15 @@ class StopLine:
     loyalty_free: bool
     expected: float | None = None  # the level the forecast expects at the door (units)
     since: date | None = None  # the last level's day: "were you away since then?"
+    missed: tuple[date, ...] = ()  # days since then a visit found nobody home: ask
 
 
 def route_sheet(*, session: Session, route: Route, settings: Settings) -> list[StopLine]:
     """The route's stops in driving order, with the customer, drop, tank and product,
     whether this drop is the customer's free one (loyalty), and, for the stops still to
     do, the level the forecast expects at the door and the day of the tank's last level
-    (a tank much fuller than expected: ask how many days they were away since then)."""
+    (a tank much fuller than expected: ask how many days they were away since then),
+    with the days since then on which a visit found nobody home (ask then too)."""
     rows = session.exec(
         select(RouteStop, Customer, Drop, Tank, Product, TankForecast)
         .join(Customer, col(Customer.id) == col(RouteStop.customer_id))
@@ -290,11 +298,12 @@ def route_sheet(*, session: Session, route: Route, settings: Settings) -> list[S
     lines = []
     for stop, customer, drop, tank, product, forecast in rows:
         pending = stop.status is StopStatus.PENDING
+        since = last_level_day(session, tank, day_starts, tz) if pending else None
         lines.append(StopLine(
             stop, customer, drop, tank, product, pending and loyalty_count(
                 session=session, customer_id=customer.id or 0, settings=settings) is not None,
-            expected_at_door(forecast, stop.arrive_at) if pending else None,
-            last_level_day(session, tank, day_starts, tz) if pending else None))
+            expected_at_door(forecast, stop.arrive_at) if pending else None, since,
+            missed_visits(session, tank, since, route.day) if pending else ()))
     return lines
 
 
