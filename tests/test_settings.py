@@ -23,7 +23,7 @@ def write(tmp_path, text, name="settings.toml"):
 def test_the_defaults_load_without_a_settings_file():
     settings = load_settings()
     assert settings.database_url == "sqlite:///replenish.db"
-    assert settings.forecast.risk == 0.005
+    assert settings.forecast.risk == 0.002
     assert settings.forecast.first_risk == 0.001
     assert settings.forecast.half_life_days == 45
     assert settings.forecast.measurement_error.customer == 0.12

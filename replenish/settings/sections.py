@@ -60,7 +60,7 @@ class MeasurementErrorParams(_Frozen):
 class ForecastSettings(_Frozen):
     """Knobs of the forecast engine (see docs/ for the math)."""
 
-    risk: float = Field(default=0.005, gt=0, lt=0.5)
+    risk: float = Field(default=0.002, gt=0, lt=0.5)
     first_risk: float = Field(default=0.001, gt=0, lt=0.5)  # until a pace is measured
     half_life_days: Positive = 45.0
     prior_cv: Positive = 0.35

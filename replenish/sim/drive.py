@@ -82,7 +82,7 @@ from replenish.db.queries import (
     add_hold,
     record_household_change,
 )
-from replenish.db.queries.door import expected_at_door, last_level_day, missed_visits
+from replenish.db.queries.door import expected_at_door, last_level_at, missed_visits
 from replenish.db.queries.inbound import mark_inbound_handled, store_inbound
 from replenish.db.queries.proposals import call_list, open_proposal
 from replenish.db.queries.records import add_drop
@@ -542,13 +542,14 @@ class _Town:
         tank = session.get(Tank, drop.tank_id)
         assert tank is not None
         today = now.astimezone(self.tz).date()
-        since = last_level_day(session, tank, self._at(today, 0), self.tz)  # the sheet's day
-        if since is None:
+        level_at = last_level_at(session, tank, self._at(today, 0), self.tz)  # the sheet's
+        if level_at is None:
             return None
+        since = level_at.astimezone(self.tz).date()  # day
         expected = expected_at_door(session.get(TankForecast, drop.tank_id), now)
         capacity = self.kitchens[tank.customer_id].tank.capacity
         fuller = expected is not None and level >= expected + ASK_AWAY_ABOVE * capacity
-        if not fuller and not missed_visits(session, tank, since, today):
+        if not fuller and not missed_visits(session, tank, level_at, today, self.tz):
             return None
         home = self.house_of[tank.customer_id]
         days = sum(1 for i in range(1, (today - since).days) if home.is_away(

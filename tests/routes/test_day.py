@@ -311,24 +311,43 @@ def test_the_sheet_gives_each_door_the_level_the_forecast_expects(session, setti
         assert line.since == date(2026, 11, 30)  # "were you away since Monday?"
 
 
-def test_the_sheet_names_the_days_since_the_last_level_that_a_visit_found_nobody_home(
-        session, settings):
-    shop, _, drops = build_town(session, settings)
-    lin = drops["Mr. Lin"]
-    for day in (date(2026, 11, 29), date(2026, 12, 1), date(2026, 12, 2)):  # Sun, Tue, Wed
-        session.add(Drop(shop_id=shop.id, tank_id=lin.tank_id, delivered_on=day,
+def sheet_after_visits(session, settings, visits):
+    """The town's sheet for Thursday after ``visits`` ((name, day, moment or None)) that
+    found nobody home, by customer name."""
+    shop, _, drops = build_town(session, settings)  # levels read Monday 10:00 (02:00 UTC)
+    for who, day, at in visits:
+        session.add(Drop(shop_id=shop.id, tank_id=drops[who].tank_id, delivered_on=day, at=at,
                          quantity=10, status=DropStatus.NOT_HOME))
     session.flush()
     with_forecasts(session, shop, settings)
     build(session, shop, settings)
+    return {line.customer.name: line
+            for route in session.exec(select(Route)).all()
+            for line in route_sheet(session=session, route=route, settings=settings)}
 
-    lines = {line.customer.name: line
-             for route in session.exec(select(Route)).all()
-             for line in route_sheet(session=session, route=route, settings=settings)}
+
+def test_the_sheet_names_the_days_since_the_last_level_that_a_visit_found_nobody_home(
+        session, settings):
+    lines = sheet_after_visits(session, settings, [  # Sunday, Tuesday, Wednesday
+        ("Mr. Lin", date(2026, 11, 29), None), ("Mr. Lin", date(2026, 12, 1), None),
+        ("Mr. Lin", date(2026, 12, 2), None)])
 
     # Sunday's was before Monday's level: that interval is closed, nothing to ask
     assert lines["Mr. Lin"].missed == (date(2026, 12, 1), date(2026, 12, 2))
     assert not any(line.missed for name, line in lines.items() if name != "Mr. Lin")
+
+
+def test_a_visit_that_found_nobody_home_on_the_day_of_the_last_level_counts_if_after_it(
+        session, settings):
+    from datetime import UTC, datetime
+
+    monday = date(2026, 11, 30)
+    lines = sheet_after_visits(session, settings, [  # Monday 16:00 and 09:00
+        ("Mr. Lin", monday, datetime(2026, 11, 30, 8, tzinfo=UTC)),
+        ("Mrs. Wang", monday, datetime(2026, 11, 30, 1, tzinfo=UTC))])
+
+    assert lines["Mr. Lin"].missed == (monday,)  # after the level: ask
+    assert lines["Mrs. Wang"].missed == ()  # before it: the level closed that interval
 
 
 def test_a_drop_cancelled_while_the_solver_ran_is_left_off_the_routes(session, settings):

@@ -23,8 +23,8 @@ from replenish.db.models import Customer, Drop, Hold, HoldCreate, Reading, Shop,
 from replenish.db.queries.customers import add_hold
 from replenish.db.queries.forecasts import mark_customer_stale
 
-__all__ = ["days_away", "expected_at_door", "hold_days_away", "last_level_day",
-           "missed_visits"]
+__all__ = ["days_away", "expected_at_door", "hold_days_away", "last_level_at",
+           "last_level_day", "missed_visits"]
 
 
 def expected_at_door(forecast: TankForecast | None, at: datetime | None) -> float | None:
@@ -37,9 +37,16 @@ def expected_at_door(forecast: TankForecast | None, at: datetime | None) -> floa
 
 
 def last_level_day(session: Session, tank: Tank, now: datetime, tz: ZoneInfo) -> date | None:
-    """The local day of the tank's last known level up to ``now`` (its last reading, or
-    its last delivery, at noon on its day when no time was recorded, as the forecast
-    takes it): the days away the courier asks about are the days after it."""
+    """The local day of the tank's last known level up to ``now`` (``last_level_at``):
+    the days away the courier asks about are the days after it."""
+    at = last_level_at(session, tank, now, tz)
+    return at.astimezone(tz).date() if at is not None else None
+
+
+def last_level_at(session: Session, tank: Tank, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """The moment of the tank's last known level up to ``now``: its last reading, or its
+    last delivery (at noon on its day when no time was recorded, as the forecast takes
+    it)."""
     last_reading = session.exec(select(Reading.at).where(
         Reading.tank_id == tank.id, col(Reading.at) <= now)
         .order_by(col(Reading.at).desc()).limit(1)).first()
@@ -50,20 +57,21 @@ def last_level_day(session: Session, tank: Tank, now: datetime, tz: ZoneInfo) ->
     known = [t for t in (drop_moment(d, tz) for d in drops) if t <= now]
     if last_reading is not None:
         known.append(last_reading)
-    return max(known).astimezone(tz).date() if known else None
+    return max(known) if known else None
 
 
-def missed_visits(session: Session, tank: Tank, since: date | None,
-                  today: date) -> tuple[date, ...]:
-    """The days after ``since`` (the last level's day) and before ``today`` on which a
-    visit to the tank found nobody home: the family may have been away, so ask."""
+def missed_visits(session: Session, tank: Tank, since: datetime | None, today: date,
+                  tz: ZoneInfo) -> tuple[date, ...]:
+    """The days before ``today`` on which a visit to the tank after ``since`` (the last
+    level's moment, ``last_level_at``) found nobody home: the family may have been away,
+    so ask. A visit's moment is taken as the forecast takes it (``drop_moment``)."""
     if since is None:
         return ()
-    days = session.exec(select(Drop.delivered_on).where(
+    visits = session.exec(select(Drop).where(
         Drop.tank_id == tank.id, Drop.status == DropStatus.NOT_HOME,
-        col(Drop.delivered_on) > since, col(Drop.delivered_on) < today)
-        .order_by(col(Drop.delivered_on))).all()
-    return tuple(sorted(set(days)))
+        col(Drop.delivered_on) >= since.astimezone(tz).date(),
+        col(Drop.delivered_on) < today)).all()
+    return tuple(sorted({d.delivered_on for d in visits if drop_moment(d, tz) > since}))
 
 
 def days_away(session: Session, tank: Tank, days: int,

@@ -43,7 +43,7 @@ from replenish.db.queries.door import (
     days_away,
     expected_at_door,
     hold_days_away,
-    last_level_day,
+    last_level_at,
     missed_visits,
 )
 from replenish.db.queries.nightly import refresh_forecasts
@@ -298,12 +298,13 @@ def route_sheet(*, session: Session, route: Route, settings: Settings) -> list[S
     lines = []
     for stop, customer, drop, tank, product, forecast in rows:
         pending = stop.status is StopStatus.PENDING
-        since = last_level_day(session, tank, day_starts, tz) if pending else None
+        level_at = last_level_at(session, tank, day_starts, tz) if pending else None
         lines.append(StopLine(
             stop, customer, drop, tank, product, pending and loyalty_count(
                 session=session, customer_id=customer.id or 0, settings=settings) is not None,
-            expected_at_door(forecast, stop.arrive_at) if pending else None, since,
-            missed_visits(session, tank, since, route.day) if pending else ()))
+            expected_at_door(forecast, stop.arrive_at) if pending else None,
+            level_at.astimezone(tz).date() if level_at is not None else None,
+            missed_visits(session, tank, level_at, route.day, tz)))
     return lines
 
 
