@@ -470,17 +470,17 @@ def _change_household(state: RateState, event: HouseholdEvent, params: ForecastP
                     lam=state.lam / (c * c) * d, pending=pend,
                     changes=state.changes + (event.at,))
     # The head count moves the pace from ``old`` to ``c·old``, but the real step is rarely
-    # that size: the new pace is no surer than half that step as one sd, and at most as
-    # unsure as a first guess at the larger of the two paces. Ten percent of a
-    # well-learned pace, rescaled, would otherwise pin the rate, and no wider than half
-    # the new pace (wider, the slow tail has no p90 run-out). (Capped at the smaller
-    # household's first guess, a family told to have halved would be planned as if it
-    # surely had, and run out when it had not.) Wider than the new prior is kept as
-    # negative information, which fades back to the prior as the history does.
+    # that size, and ten percent of a well-learned pace, rescaled, would pin the rate. So
+    # the new pace is no surer than half that step as one sd, capped at a first guess at
+    # the larger of the two paces and at half the new pace (wider, the slow tail has no
+    # p90 run-out), the cap never below the new household's own first guess. (Capped at
+    # that first guess alone, a couple told one of them left was planned as if it surely
+    # ate half, and ran out when it had not.) Wider than the new prior is kept as negative
+    # information, which fades back to the prior as the history does.
     mean, var = _posterior(state, with_pending=False, params=params)
     p0 = 1.0 / event.prior.sd**2
     widest = min((event.prior.sd / event.prior.mean * max(old, mean, 0.0)) ** 2,
-                 (max(mean, 0.0) / 2) ** 2)  # and within half the new pace: a p90 at all
+                 (max(mean, 0.0) / 2) ** 2)
     want = min(var + (abs(1.0 - c) * max(old, 0.0) / 2) ** 2, max(widest, 1.0 / p0))
     if want > var:
         return replace(state, eta=mean / want - event.prior.mean * p0, lam=1.0 / want - p0)
