@@ -27,25 +27,16 @@ from tests.routes.town import (
     WEDNESDAY_17,
     build_town,
     fast,
+    route_thursday,
+    stops_of,
     with_forecasts,
 )
-
-
-def build(session, shop, settings):
-    day_in = day_input(session=session, shop=shop, day=THURSDAY, settings=settings)
-    plan = solve(day_in, fast(settings))
-    return save_plan(session=session, shop=shop, day=THURSDAY, day_in=day_in, plan=plan,
-                     now=WEDNESDAY_17)
-
-
-def stops_of(session):
-    return session.exec(select(RouteStop).order_by(RouteStop.route_id, RouteStop.seq)).all()
 
 
 def test_every_booked_drop_of_the_day_gets_a_stop_on_one_route(session, settings):
     shop, couriers, drops = build_town(session, settings)
 
-    plan = build(session, shop, settings)
+    plan = route_thursday(session, shop, settings)
 
     stops = stops_of(session)
     assert plan.planned == len(stops) == len(PEOPLE) and plan.unplanned == []
@@ -69,7 +60,7 @@ def test_a_customer_without_a_location_is_set_aside_with_the_reason(session, set
     session.add(customer)
     session.flush()
 
-    plan = build(session, shop, settings)
+    plan = route_thursday(session, shop, settings)
 
     assert plan.planned == len(PEOPLE) - 1
     [aside] = plan.unplanned
@@ -81,7 +72,7 @@ def test_a_customer_who_takes_no_drops_that_weekday_is_set_aside(session, settin
     people = [*PEOPLE[:2], ("Mrs. Kao", 100, 100, 10, "mon-wed 09:00-12:00")]
     shop, _, drops = build_town(session, settings, people=people)
 
-    plan = build(session, shop, settings)
+    plan = route_thursday(session, shop, settings)
 
     [aside] = plan.unplanned
     assert aside["customer"] == "Mrs. Kao"
@@ -94,7 +85,7 @@ def test_a_day_that_does_not_fit_lists_what_was_left_out_most_urgent_first(
     people = [(f"Customer {i}", 200 * i, 150 * i, 25, "") for i in range(1, 7)]
     shop, _, _ = build_town(session, settings, people=people)  # 150 kg for 2 × 60 kg
 
-    plan = build(session, shop, settings)
+    plan = route_thursday(session, shop, settings)
 
     assert plan.planned + len(plan.unplanned) == 6 and len(plan.unplanned) >= 2
     urgencies = [u["urgency"] for u in plan.unplanned]
@@ -110,8 +101,8 @@ def test_the_shop_must_have_a_location_to_build_routes(session, settings):
 
 def test_building_again_replaces_the_plan_until_a_stop_is_recorded(session, settings):
     shop, _, _ = build_town(session, settings)
-    build(session, shop, settings)
-    again = build(session, shop, settings)
+    route_thursday(session, shop, settings)
+    again = route_thursday(session, shop, settings)
     assert [p.id for p in session.exec(select(RoutePlan)).all()] == [again.id]
     assert len(stops_of(session)) == len(PEOPLE)
 
@@ -119,12 +110,12 @@ def test_building_again_replaces_the_plan_until_a_stop_is_recorded(session, sett
     complete_stop(session=session, stop=first, status=StopStatus.NOT_HOME, now=THURSDAY_10,
                   settings=settings)
     with pytest.raises(ValueError, match="under way"):
-        build(session, shop, settings)
+        route_thursday(session, shop, settings)
 
 
 def test_a_delivered_stop_records_the_drop_and_the_level_found_once(session, settings):
     shop, _, drops = build_town(session, settings)
-    build(session, shop, settings)
+    route_thursday(session, shop, settings)
     stop = next(s for s in stops_of(session) if s.drop_id == drops["Mrs. Wang"].id)
 
     done = complete_stop(session=session, stop=stop, status=StopStatus.DELIVERED,
@@ -146,7 +137,7 @@ def test_a_delivered_stop_records_the_drop_and_the_level_found_once(session, set
 
 def test_nobody_at_home_closes_the_drop_and_keeps_a_level_if_one_was_seen(session, settings):
     shop, _, drops = build_town(session, settings)
-    build(session, shop, settings)
+    route_thursday(session, shop, settings)
     stop = next(s for s in stops_of(session) if s.drop_id == drops["Mr. Lin"].id)
     readings = len(session.exec(select(Reading)).all())
 
@@ -161,7 +152,7 @@ def test_nobody_at_home_closes_the_drop_and_keeps_a_level_if_one_was_seen(sessio
 def test_the_sheet_lists_the_stops_in_driving_order_with_the_free_drop_marked(
         session, settings):
     shop, _, _ = build_town(session, settings)
-    build(session, shop, settings)
+    route_thursday(session, shop, settings)
     route = session.exec(select(Route).order_by(Route.id)).first()
 
     lines = route_sheet(session=session, route=route, settings=settings)
@@ -172,7 +163,6 @@ def test_the_sheet_lists_the_stops_in_driving_order_with_the_free_drop_marked(
 
 
 def test_a_wished_for_window_is_soft_and_an_asked_for_one_is_hard():
-    from datetime import date
 
     from replenish.db.queries.routes import window_on
     from replenish.db.queries.shop_values import parse_time_windows
@@ -194,7 +184,7 @@ def test_a_delivered_stop_brings_that_tanks_forecast_up_to_date_at_once(session,
 
     shop, _, drops = build_town(session, settings)
     with_forecasts(session, shop, settings)
-    build(session, shop, settings)
+    route_thursday(session, shop, settings)
     wang = session.get(Drop, drops["Mrs. Wang"].id)
     lin = session.get(Drop, drops["Mr. Lin"].id)
     before_lin = session.get(TankForecast, lin.tank_id).computed_at
@@ -208,68 +198,11 @@ def test_a_delivered_stop_brings_that_tanks_forecast_up_to_date_at_once(session,
     assert session.get(TankForecast, lin.tank_id).computed_at == before_lin  # only hers
 
 
-def test_days_away_told_at_the_door_are_held_before_the_drop_is_learned(session, settings):
-    from replenish.core.types import HoldKind
-    from replenish.db.models import Hold, TankForecast
-
-    shop, _, drops = build_town(session, settings)  # levels read on Monday, Nov 30
-    with_forecasts(session, shop, settings)
-    build(session, shop, settings)
-    wang = session.get(Drop, drops["Mrs. Wang"].id)
-    stop = next(s for s in stops_of(session) if s.drop_id == wang.id)
-
-    with pytest.raises(ValueError, match="nobody was home to ask"):
-        complete_stop(session=session, stop=stop, status=StopStatus.NOT_HOME,
-                      now=THURSDAY_10, settings=settings, away_days=1)
-    with pytest.raises(ValueError, match="days away: 3 is more than the 2 days between the "
-                                         "last visit on 2026-11-30 and today; give at most 2"):
-        complete_stop(session=session, stop=stop, status=StopStatus.DELIVERED,
-                      now=THURSDAY_10, settings=settings, quantity=20, level_before=28,
-                      away_days=3)
-    assert session.exec(select(Hold)).all() == []
-
-    complete_stop(session=session, stop=stop, status=StopStatus.DELIVERED, now=THURSDAY_10,
-                  settings=settings, quantity=20, level_before=28, away_days=2)
-
-    [hold] = session.exec(select(Hold)).all()
-    assert (hold.kind, hold.start_date, hold.end_date) == (
-        HoldKind.AWAY, date(2026, 12, 1), date(2026, 12, 2))
-    assert hold.customer_id == session.get(Tank, wang.tank_id).customer_id
-    assert "told the courier" in hold.note
-    row = session.get(TankForecast, wang.tank_id)
-    assert not row.stale and row.computed_at == THURSDAY_10  # refolded with the hold
-
-
-def test_a_trip_told_at_the_door_is_not_learned_as_slow_eating(session, settings):
-    from replenish.db.models import TankForecast
-
-    shop, _, drops = build_town(session, settings)
-    for reading in session.exec(select(Reading)).all():  # 30 kg seen 40 days before
-        reading.at = THURSDAY_10 - timedelta(days=40)
-        session.add(reading)
-    with_forecasts(session, shop, settings)  # folded from the history as it is now
-    build(session, shop, settings)
-    stops = {name: next(s for s in stops_of(session) if s.drop_id == drops[name].id)
-             for name in ("Mrs. Wang", "Mr. Lin")}
-    prior = session.get(TankForecast, drops["Mr. Lin"].tank_id).prior_mean
-
-    # both ate at the guessed pace on the days they were home; the Wangs were away 10 days
-    for name, away in (("Mrs. Wang", 10), ("Mr. Lin", None)):
-        complete_stop(session=session, stop=stops[name], status=StopStatus.DELIVERED,
-                      now=THURSDAY_10, settings=settings, quantity=20,
-                      level_before=30 - 30 * prior, away_days=away)
-
-    wang = session.get(TankForecast, drops["Mrs. Wang"].tank_id)
-    lin = session.get(TankForecast, drops["Mr. Lin"].tank_id)
-    assert wang.rate == pytest.approx(prior, rel=0.02)  # the trip is not slow eating
-    assert lin.rate < 0.97 * prior  # 30 days' rice over 40 days: learned as slower
-
-
 def test_a_cancelled_drop_comes_off_its_route_and_says_which_day(session, settings):
     from replenish.db.queries.records import cancel_planned_drop
 
     shop, _, drops = build_town(session, settings)
-    build(session, shop, settings)
+    route_thursday(session, shop, settings)
     wang = session.get(Drop, drops["Mrs. Wang"].id)
 
     day = cancel_planned_drop(session=session, drop=wang, now=WEDNESDAY_17, note="phoned")
@@ -277,77 +210,6 @@ def test_a_cancelled_drop_comes_off_its_route_and_says_which_day(session, settin
     assert day == THURSDAY and wang.status is DropStatus.CANCELLED and "phoned" in wang.note
     assert all(s.drop_id != wang.id for s in stops_of(session))
     assert len(stops_of(session)) == len(PEOPLE) - 1
-
-
-def test_the_level_expected_at_the_door_is_the_last_forecast_less_its_pace_since():
-    from replenish.db.models import TankForecast
-    from replenish.db.queries.door import expected_at_door
-
-    row = TankForecast(tank_id=1, shop_id=1, customer_id=1, product_id=1, capacity=40,
-                       prior_mean=1, prior_sd=0.35, level_now=20.0, rate=1.5,
-                       computed_at=WEDNESDAY_17)
-    assert expected_at_door(row, WEDNESDAY_17 + timedelta(days=2)) == pytest.approx(17.0)
-    assert expected_at_door(row, WEDNESDAY_17 - timedelta(days=1)) == 20.0
-    assert expected_at_door(row, WEDNESDAY_17 + timedelta(days=30)) == 0.0
-    assert expected_at_door(row, None) == 20.0
-    assert expected_at_door(None, WEDNESDAY_17) is None
-    row.level_now = None
-    assert expected_at_door(row, WEDNESDAY_17) is None
-
-
-def test_the_sheet_gives_each_door_the_level_the_forecast_expects(session, settings):
-    from replenish.db.models import TankForecast
-
-    shop, _, drops = build_town(session, settings)
-    with_forecasts(session, shop, settings)
-    build(session, shop, settings)
-    route = session.exec(select(Route).order_by(Route.id)).first()
-
-    for line in route_sheet(session=session, route=route, settings=settings):
-        row = session.get(TankForecast, line.tank.id)
-        days = (line.stop.arrive_at - WEDNESDAY_17).total_seconds() / 86400
-        assert line.expected == pytest.approx(row.level_now - row.rate * days)
-        assert 0 < line.expected < 30  # 30 kg read on Monday, eaten since
-        assert line.since == date(2026, 11, 30)  # "were you away since Monday?"
-
-
-def sheet_after_visits(session, settings, visits):
-    """The town's sheet for Thursday after ``visits`` ((name, day, moment or None)) that
-    found nobody home, by customer name."""
-    shop, _, drops = build_town(session, settings)  # levels read Monday 10:00 (02:00 UTC)
-    for who, day, at in visits:
-        session.add(Drop(shop_id=shop.id, tank_id=drops[who].tank_id, delivered_on=day, at=at,
-                         quantity=10, status=DropStatus.NOT_HOME))
-    session.flush()
-    with_forecasts(session, shop, settings)
-    build(session, shop, settings)
-    return {line.customer.name: line
-            for route in session.exec(select(Route)).all()
-            for line in route_sheet(session=session, route=route, settings=settings)}
-
-
-def test_the_sheet_names_the_days_since_the_last_level_that_a_visit_found_nobody_home(
-        session, settings):
-    lines = sheet_after_visits(session, settings, [  # Sunday, Tuesday, Wednesday
-        ("Mr. Lin", date(2026, 11, 29), None), ("Mr. Lin", date(2026, 12, 1), None),
-        ("Mr. Lin", date(2026, 12, 2), None)])
-
-    # Sunday's was before Monday's level: that interval is closed, nothing to ask
-    assert lines["Mr. Lin"].missed == (date(2026, 12, 1), date(2026, 12, 2))
-    assert not any(line.missed for name, line in lines.items() if name != "Mr. Lin")
-
-
-def test_a_visit_that_found_nobody_home_on_the_day_of_the_last_level_counts_if_after_it(
-        session, settings):
-    from datetime import UTC, datetime
-
-    monday = date(2026, 11, 30)
-    lines = sheet_after_visits(session, settings, [  # Monday 16:00 and 09:00
-        ("Mr. Lin", monday, datetime(2026, 11, 30, 8, tzinfo=UTC)),
-        ("Mrs. Wang", monday, datetime(2026, 11, 30, 1, tzinfo=UTC))])
-
-    assert lines["Mr. Lin"].missed == (monday,)  # after the level: ask
-    assert lines["Mrs. Wang"].missed == ()  # before it: the level closed that interval
 
 
 def test_a_drop_cancelled_while_the_solver_ran_is_left_off_the_routes(session, settings):
@@ -377,7 +239,7 @@ def test_the_time_at_each_door_is_learned_from_the_recorded_stops_but_not_from_a
     from replenish.db.queries.routes import learned_service_many, learned_service_s
 
     shop, _, _ = build_town(session, settings)
-    build(session, shop, settings)
+    route_thursday(session, shop, settings)
     stops = stops_of(session)
     by_route: dict[int, list[RouteStop]] = {}
     for stop in stops:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
+from jobs.routes import solve
 from replenish.core.types import DropStatus, ReadingSource, TankShape
 from replenish.db.models import (
     CourierCreate,
@@ -15,6 +16,7 @@ from replenish.db.models import (
     CustomerCreate,
     DropCreate,
     HouseholdChangeCreate,
+    RouteStop,
     ShopCreate,
     TankCreate,
 )
@@ -28,6 +30,7 @@ from replenish.db.queries import (
 )
 from replenish.db.queries.nightly import refresh_forecasts
 from replenish.db.queries.records import add_reading
+from replenish.db.queries.routes import day_input, save_plan
 from replenish.settings import RoutingSettings
 
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -92,3 +95,16 @@ def with_forecasts(session, shop, settings):
         record_household_change(session=session, customer=customer, change_in=(
             HouseholdChangeCreate(effective_date=date(2026, 1, 1), adults=2)))
     refresh_forecasts(session=session, shop=shop, now=WEDNESDAY_17, settings=settings)
+
+
+def route_thursday(session, shop, settings):
+    """Solve and save Thursday's routes, as the evening before (WEDNESDAY_17)."""
+    day_in = day_input(session=session, shop=shop, day=THURSDAY, settings=settings)
+    plan = solve(day_in, fast(settings))
+    return save_plan(session=session, shop=shop, day=THURSDAY, day_in=day_in, plan=plan,
+                     now=WEDNESDAY_17)
+
+
+def stops_of(session):
+    """Every stop, route by route in driving order."""
+    return session.exec(select(RouteStop).order_by(RouteStop.route_id, RouteStop.seq)).all()

@@ -116,7 +116,7 @@ def add_drop(*, session: Session, tank: Tank, product: Product, delivered_on: da
 def refuse_second_planned(*, session: Session, tank: Tank, today: date) -> None:
     """A tank takes one planned drop at a time: raise DuplicateError (naming the drop
     already planned) before the shop plans another by hand. The customer's yes to an
-    offer takes over a drop planned by hand instead (``conversation.inbound``)."""
+    offer takes over a drop planned by hand instead (``conversation.booking``)."""
     planned = session.exec(select(Drop).where(
         Drop.tank_id == tank.id, Drop.status == DropStatus.PLANNED,
         col(Drop.delivered_on) >= today).order_by(col(Drop.delivered_on))).first()
